@@ -1,0 +1,1 @@
+"""The `flink-operator` command line."""

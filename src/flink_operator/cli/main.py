@@ -1,0 +1,21 @@
+"""The `flink-operator` command: one Typer application; each subcommand lives in its own module."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="flink-operator",
+    help="A Kubernetes operator for Apache Flink.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+@app.callback()
+def _root() -> None:
+    """A Kubernetes operator for Apache Flink."""
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""Operator configuration: typed options, parsing of Flink-style values, layering and live reload."""

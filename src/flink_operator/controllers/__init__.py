@@ -1,0 +1,1 @@
+"""Controllers for FlinkDeployment, FlinkSessionJob and FlinkStateSnapshot: observe, validate, decide, act, record."""

@@ -1,0 +1,1 @@
+"""Talking to Flink: the REST client, the FlinkService interface and its runtimes (native, standalone, local)."""

@@ -1,0 +1,1 @@
+"""The Prometheus registry and the names of the operator metrics."""

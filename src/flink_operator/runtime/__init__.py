@@ -1,0 +1,2 @@
+"""Generic controller machinery (informers, work queue, leader election, status writer, event recorder).
+It knows nothing about Flink."""

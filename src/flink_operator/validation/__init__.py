@@ -1,0 +1,1 @@
+"""The default validator: one small named rule per upstream rule, every violation reported."""

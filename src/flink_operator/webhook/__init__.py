@@ -1,0 +1,1 @@
+"""The admission webhook server: /validate and /mutate over AdmissionReview v1."""
