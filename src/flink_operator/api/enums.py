@@ -96,6 +96,22 @@ class ResourceLifecycleState(StrEnum):
     def description(self) -> str:
         return _LIFECYCLE_DESCRIPTIONS[self]
 
+    def cleared_states_after_transition(
+        self, previous: ResourceLifecycleState
+    ) -> frozenset[ResourceLifecycleState]:
+        """States whose timers a transition from `previous` to this state resets (for lifecycle metrics).
+
+        Entering a terminal state clears all others; entering UPGRADING clears all but UPGRADING and
+        `previous`; anything else clears nothing.
+        """
+        if self is previous:
+            return frozenset()
+        if self.is_terminal:
+            return frozenset(ResourceLifecycleState) - {self}
+        if self is ResourceLifecycleState.UPGRADING:
+            return frozenset(ResourceLifecycleState) - {self, previous}
+        return frozenset()
+
 
 _TERMINAL_LIFECYCLE_STATES = frozenset(
     {

@@ -195,4 +195,3 @@ class CommonStatus(StatusModel):
     """Lifecycle state of the resource."""
     reconciliation_status: ReconciliationStatus = Field(default_factory=ReconciliationStatus)
     """Last reconciliation."""
-

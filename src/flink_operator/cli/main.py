@@ -17,5 +17,10 @@ def _root() -> None:
     """A Kubernetes operator for Apache Flink."""
 
 
+from flink_operator.cli import crds as _crds  # noqa: E402
+
+_crds.register(app)
+
+
 def main() -> None:
     app()
