@@ -46,6 +46,7 @@ from flink_operator.api.constants import (
     VERSION,
     finalizer_for,
 )
+from flink_operator.api.crds import crd_manifests, render_crds
 from flink_operator.api.deployment import FlinkDeployment, FlinkDeploymentSpec, FlinkDeploymentStatus
 from flink_operator.api.enums import (
     CheckpointType,
@@ -62,6 +63,7 @@ from flink_operator.api.enums import (
     SnapshotTriggerType,
     UpgradeMode,
 )
+from flink_operator.api.lifecycle import compute_lifecycle_state
 from flink_operator.api.meta import ObjectMeta, OwnerReference
 from flink_operator.api.problems import (
     RESOURCE_MODELS,
@@ -93,6 +95,15 @@ from flink_operator.api.spec import (
     ResourceClaim,
     ResourceRequirements,
     TaskManagerSpec,
+)
+from flink_operator.api.spec_with_meta import (
+    ReconciliationMetadata,
+    StoredSpec,
+    read_spec,
+    read_spec_with_meta,
+    spec_from_stored,
+    stored_job_state,
+    write_spec_with_meta,
 )
 from flink_operator.api.status import (
     Checkpoint,
@@ -180,6 +191,7 @@ __all__ = [
     "ObjectMeta",
     "OwnerReference",
     "Problem",
+    "ReconciliationMetadata",
     "ReconciliationState",
     "ReconciliationStatus",
     "Resource",
@@ -194,12 +206,21 @@ __all__ = [
     "SnapshotTriggerType",
     "SpecModel",
     "StatusModel",
+    "StoredSpec",
     "TaskManagerInfo",
     "TaskManagerSpec",
     "UpgradeMode",
+    "compute_lifecycle_state",
+    "crd_manifests",
     "finalizer_for",
     "format_path",
     "load_resource",
     "parse_resource",
     "problems_from_validation_error",
+    "read_spec",
+    "read_spec_with_meta",
+    "render_crds",
+    "spec_from_stored",
+    "stored_job_state",
+    "write_spec_with_meta",
 ]

@@ -109,6 +109,8 @@ def _message(error: ErrorDetails) -> str:
         return "unknown field"
     if kind == "missing":
         return "required field is missing"
+    if error["input"] is None:
+        return "must not be null (omit the field to use its default)"
     if kind in _EXPECTED:
         return f"expected {_EXPECTED[kind]}, got {got}"
     if kind == "enum":
