@@ -1,0 +1,143 @@
+"""Calling plugin code without trusting it: every call has a deadline and its failures become values.
+
+`async def` methods run on the event loop under `asyncio.timeout`. Plain `def` methods run in a fresh daemon
+thread per call, so a hung plugin can never occupy a shared pool nor keep the process from exiting. A plugin
+has at most `max_threads` such threads alive at once; further calls wait for a slot (within their deadline),
+which bounds what a permanently hung plugin can cost.
+
+Not guaranteed: Python cannot stop a thread, so a timed-out sync call keeps running in the background until it
+returns (its result is dropped); an `async def` method that blocks the event loop (e.g. `time.sleep`) cannot
+be interrupted at all, and stalls the operator for as long as it blocks. Docs tell plugin authors which to
+write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import inspect
+import threading
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+
+class PluginCallError(Exception):
+    """A plugin method raised; `cause` is what it raised."""
+
+    def __init__(self, plugin: str, method: str, cause: BaseException) -> None:
+        self.plugin = plugin
+        self.method = method
+        self.cause = cause
+        super().__init__(f"{plugin}.{method} raised {type(cause).__name__}: {cause}")
+
+    @property
+    def reason(self) -> str:
+        """`ValueError: bad thing` (no plugin name)."""
+        text = str(self.cause)
+        return f"{type(self.cause).__name__}: {text}" if text else type(self.cause).__name__
+
+
+class PluginTimeoutError(PluginCallError):
+    """A plugin method did not return within its deadline."""
+
+    def __init__(self, plugin: str, method: str, timeout: float) -> None:
+        self.timeout = timeout
+        cause = TimeoutError(f"no answer within {timeout:g} s")
+        super().__init__(plugin, method, cause)
+
+    @property
+    def reason(self) -> str:
+        return f"no answer within {self.timeout:g} s"
+
+
+class PluginCaller:
+    """Runs one plugin's methods with a timeout; one instance per plugin."""
+
+    def __init__(self, plugin: str, *, timeout: float, max_threads: int = 4) -> None:
+        if timeout <= 0:
+            raise ValueError(f"plugin call timeout must be positive, got {timeout}")
+        if max_threads < 1:
+            raise ValueError(f"max_threads must be at least 1, got {max_threads}")
+        self.plugin = plugin
+        self.timeout = timeout
+        self._max_threads = max_threads
+        # One semaphore per event loop: asyncio primitives are bound to the loop that first uses them, and
+        # offline tools may drive the same plugins from several short-lived loops.
+        self._slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._lock = threading.Lock()
+        self._threads_alive = 0
+
+    @property
+    def threads_alive(self) -> int:
+        """Threads still running a call of this plugin, including ones whose caller gave up."""
+        return self._threads_alive
+
+    async def call(self, method: Callable[..., Any], *args: Any) -> Any:
+        """Call `method(*args)` and return its result (awaited if needed).
+
+        Raises `PluginTimeoutError` past the deadline, `PluginCallError` wrapping anything the method raised.
+        Cancellation of the caller propagates unchanged.
+        """
+        name = getattr(method, "__name__", "call")
+        try:
+            async with asyncio.timeout(self.timeout) as scope:
+                if inspect.iscoroutinefunction(method):
+                    result = await method(*args)
+                else:
+                    result = await self._in_thread(method, args)
+                if inspect.isawaitable(result):
+                    result = await result
+                return result
+        except TimeoutError as error:
+            if scope.expired():
+                raise PluginTimeoutError(self.plugin, name, self.timeout) from None
+            raise PluginCallError(self.plugin, name, error) from error
+        except (asyncio.CancelledError, PluginCallError):
+            raise
+        except Exception as error:
+            raise PluginCallError(self.plugin, name, error) from error
+
+    async def _in_thread(self, func: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+        loop = asyncio.get_running_loop()
+        slots = self._slots.get(loop)
+        if slots is None:
+            slots = self._slots.setdefault(loop, asyncio.Semaphore(self._max_threads))
+        await slots.acquire()
+        future: asyncio.Future[Any] = loop.create_future()
+        context = contextvars.copy_context()
+
+        def finish(ok: bool, value: Any) -> None:
+            slots.release()
+            if future.done():
+                return  # the caller timed out or was cancelled; the late result is dropped
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(value)
+
+        def run() -> None:
+            try:
+                outcome: tuple[bool, Any] = (True, context.run(func, *args))
+            except BaseException as error:  # a plugin may raise anything, even SystemExit
+                outcome = (False, error if isinstance(error, Exception) else RuntimeError(repr(error)))
+            finally:
+                with self._lock:
+                    self._threads_alive -= 1
+            # A closed loop raises RuntimeError: nobody is waiting any more.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(finish, *outcome)
+
+        with self._lock:
+            self._threads_alive += 1
+        try:
+            threading.Thread(target=run, name=f"plugin:{self.plugin}", daemon=True).start()
+        except BaseException:
+            with self._lock:
+                self._threads_alive -= 1
+            slots.release()
+            raise
+        return await future
