@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from tests.unit.flink_rest.shapes import VERSIONS, shape
 
 from flink_operator.flink.rest.errors import (
     FlinkRestError,
+    JobNotFound,
+    NotFound,
+    error_for_response,
     error_messages_from_body,
     root_cause_message,
 )
@@ -78,6 +82,57 @@ def test_error_from_response_summarises_root_causes_and_keeps_raw_messages() -> 
 
 
 def test_error_from_non_json_body_keeps_text() -> None:
-    error = FlinkRestError.from_response(status=502, body="Bad Gateway", method="GET", url="http://h/overview")
+    error = FlinkRestError.from_response(
+        status=502, body="Bad Gateway", method="GET", url="http://h/overview"
+    )
     assert error.messages == ["Bad Gateway"]
     assert error.root_cause == "Bad Gateway"
+
+
+# ---------------------------------------------------------------- against answers captured from real Flink
+
+
+
+UNKNOWN_JOB = "0123456789abcdef0123456789abcdef"
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize(
+    "name",
+    [
+        "error_job_status_unknown",  # 500 on this endpoint
+        "error_job_details_unknown",
+        "error_job_checkpoints_unknown",
+        "error_execution_result_unknown",
+        "error_exceptions_unknown",
+        "error_cancel_unknown",  # "Job could not be found."
+        "error_rr_unknown_job",  # 500 as well
+    ],
+)
+def test_unknown_job_becomes_job_not_found(version: str, name: str) -> None:
+    status, body = shape(version, name)
+    error = error_for_response(status, body, method="GET", url="http://h/x", job_id=UNKNOWN_JOB)
+    assert isinstance(error, JobNotFound)
+    assert error.job_id == UNKNOWN_JOB and error.status == status
+    assert "Could not find Flink job" in error.root_cause or "not found" in error.root_cause
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_other_errors_keep_flinks_reason(version: str) -> None:
+    def error(name: str, job_id: str | None = None) -> FlinkRestError:
+        status, body = shape(version, name)
+        return error_for_response(status, body, method="POST", url="http://h/x", job_id=job_id)
+
+    unknown_trigger = error("error_savepoint_trigger_unknown", job_id="1" * 32)
+    assert type(unknown_trigger) is NotFound
+    assert unknown_trigger.root_cause.startswith("There is no savepoint operation with triggerId=")
+    assert "Cannot resolve path parameter (jobid)" in error("error_job_bad_id").root_cause
+    bad_claim = error("error_jar_run_bad_claim")
+    assert bad_claim.root_cause == "Request did not match expected format JarRunRequestBody."
+    bad_entry = error("error_jar_run_bad_entry")
+    assert bad_entry.status == 500
+    assert bad_entry.root_cause == "The program's entry point class 'no.Such' was not found in the jar file."
+    cancel_finished = error("cancel_finished_job", job_id="1" * 32)
+    assert cancel_finished.status == 409 and type(cancel_finished) is FlinkRestError
+    assert "already reached another terminal state (FINISHED)" in cancel_finished.root_cause
+    assert type(error("error_unknown_route")) is NotFound

@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
@@ -35,9 +34,8 @@ from flink_operator.flink.rest.errors import (
     ClusterUnreachable,
     FlinkRestError,
     JobNotFound,
-    NotFound,
     ResponseFormatError,
-    error_messages_from_body,
+    error_for_response,
 )
 from flink_operator.flink.rest.models.cluster import (
     ClusterConfig,
@@ -89,9 +87,6 @@ M = TypeVar("M", bound=BaseModel)
 _METRIC_LIST = TypeAdapter(list[MetricValue])
 _AGGREGATED_LIST = TypeAdapter(list[AggregatedMetric])
 _RESOURCE_REQUIREMENTS = TypeAdapter(ResourceRequirements)
-_JOB_NOT_FOUND_HINTS = re.compile(
-    r"FlinkJobNotFoundException|Could not find Flink job|Job \S+ not found", re.I
-)
 
 
 def _segment(value: str) -> str:
@@ -210,11 +205,18 @@ class FlinkRestClient:
                 continue
             if response.status_code < 400:
                 return self._decode(response, method, url)
-            delay = self.retry.next_delay(
-                attempt, FailureKind.STATUS, idempotent=idempotent, status=response.status_code, rng=self._rng
-            )
+            error = self._error(response, method, url, job_id)
+            delay = None
+            if not isinstance(error, JobNotFound):  # a missing job stays missing
+                delay = self.retry.next_delay(
+                    attempt,
+                    FailureKind.STATUS,
+                    idempotent=idempotent,
+                    status=response.status_code,
+                    rng=self._rng,
+                )
             if delay is None:
-                raise self._error(response, method, url, job_id)
+                raise error
             await asyncio.sleep(delay)
 
     @staticmethod
@@ -238,16 +240,7 @@ class FlinkRestClient:
             body: Any = response.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
             body = response.text
-        status = response.status_code
-        if status == 404:
-            messages = error_messages_from_body(body)
-            if job_id is not None and any(job_id in m or _JOB_NOT_FOUND_HINTS.search(m) for m in messages):
-                error = JobNotFound.from_response(status=status, body=body, method=method, url=url)
-                assert isinstance(error, JobNotFound)
-                error.job_id = job_id
-                return error
-            return NotFound.from_response(status=status, body=body, method=method, url=url)
-        return FlinkRestError.from_response(status=status, body=body, method=method, url=url)
+        return error_for_response(response.status_code, body, method=method, url=url, job_id=job_id)
 
     async def _get_model(self, model: type[M], path: str, *, job_id: str | None = None, **kw: Any) -> M:
         body = await self.request("GET", path, job_id=job_id, **kw)

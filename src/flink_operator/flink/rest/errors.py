@@ -23,7 +23,9 @@ __all__ = [
     "NotFound",
     "ResponseFormatError",
     "TriggerFailed",
+    "error_for_response",
     "error_messages_from_body",
+    "mentions_missing_job",
     "root_cause_message",
 ]
 
@@ -87,11 +89,24 @@ def _message_of_header(header: str) -> str:
     return msg or match.group("cls")
 
 
+def _is_wrapper(header: str) -> bool:
+    match = _THROWABLE_HEADER.match(header)
+    if match is None:
+        return False
+    if match.group("cls") in _WRAPPER_CLASSES:
+        return True
+    # "SomeException: other.pkg.Cause: msg" only repeats its cause.
+    message = (match.group("msg") or "").strip()
+    return _THROWABLE_HEADER.match(message) is not None and ":" in message
+
+
 def root_cause_message(text: str) -> str:
     """The most specific human-readable message in a Flink error string.
 
-    For a Java stack trace that is the message of the innermost cause; wrapper exceptions that only
-    repeat their cause are skipped. Anything else is returned stripped.
+    For a Java stack trace that is the message of the innermost cause, unless an enclosing exception's
+    message already quotes it with more context ("entry point class 'x.Y' was not found" rather than
+    "x.Y"). Wrapper exceptions that only repeat their cause are skipped. Anything else is returned
+    stripped.
     """
     body = text.strip()
     if body.startswith(_SERVER_SIDE_START):
@@ -102,14 +117,25 @@ def root_cause_message(text: str) -> str:
     headers = _throwable_headers(body)
     if not headers:
         return body
-    for header in reversed(headers):
-        match = _THROWABLE_HEADER.match(header)
-        if match is not None and match.group("cls") in _WRAPPER_CLASSES and len(headers) > 1:
-            continue
-        message = _message_of_header(header)
-        if message:
-            return message
-    return _message_of_header(headers[-1])
+    meaningful = [h for h in headers if not _is_wrapper(h)] or headers
+    chosen = _message_of_header(meaningful[-1])
+    for header in reversed(meaningful[:-1]):
+        enclosing = _message_of_header(header)
+        if chosen and chosen in enclosing and enclosing != chosen:
+            chosen = enclosing
+        else:
+            break
+    return chosen
+
+
+_MISSING_JOB = re.compile(
+    r"FlinkJobNotFoundException|Could not find Flink job|Job [0-9a-fA-F]{32} not found|Job could not be found"
+)
+
+
+def mentions_missing_job(messages: Sequence[str]) -> bool:
+    """Whether Flink's messages say the job does not exist (its wording differs per endpoint)."""
+    return any(_MISSING_JOB.search(m) for m in messages)
 
 
 def error_messages_from_body(body: Any) -> list[str]:
@@ -224,6 +250,11 @@ class TriggerFailed(FlinkRestError):
     def root_cause(self) -> str:
         return self.reason
 
+    @property
+    def job_missing(self) -> bool:
+        """Flink failed the operation because the job is gone (unknown, or already terminal)."""
+        return mentions_missing_job([self.reason, self.stack_trace or ""])
+
 
 class DeadlineExceeded(TimeoutError):
     """A wait helper gave up: the awaited condition did not hold before its deadline.
@@ -247,3 +278,21 @@ class JobTerminated(Exception):
         self.job_id = job_id
         self.state = state
         self.reason = reason
+
+
+def error_for_response(
+    status: int, body: Any, *, method: str, url: str, job_id: str | None = None
+) -> FlinkRestError:
+    """The typed error for an HTTP error answer of Flink (``body`` decoded JSON, or text).
+
+    Flink reports an unknown job as 404 on most endpoints but as 500 on some (job status, resource
+    requirements) and with different wordings, so for job-scoped calls the message decides.
+    """
+    if job_id is not None and status in (404, 500) and mentions_missing_job(error_messages_from_body(body)):
+        error = JobNotFound.from_response(status=status, body=body, method=method, url=url)
+        assert isinstance(error, JobNotFound)
+        error.job_id = job_id
+        return error
+    if status == 404:
+        return NotFound.from_response(status=status, body=body, method=method, url=url)
+    return FlinkRestError.from_response(status=status, body=body, method=method, url=url)

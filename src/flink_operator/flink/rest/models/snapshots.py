@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 
 from flink_operator.flink.rest.models._base import FlinkModel
 from flink_operator.flink.rest.models.jobs import OperationState, SerializedFailure
@@ -105,7 +105,10 @@ class SavepointOperationResult(FlinkModel):
 
 class CheckpointOperationResult(FlinkModel):
     checkpoint_id: int | None = Field(None, alias="checkpointId")
-    failure_cause: SerializedFailure | None = Field(None, alias="failure-cause")
+    # The checkpoint trigger reports its failure as "failureCause" (1.20 and 2.x), unlike the others.
+    failure_cause: SerializedFailure | None = Field(
+        None, validation_alias=AliasChoices("failureCause", "failure-cause")
+    )
 
 
 class DisposalOperationResult(FlinkModel):
