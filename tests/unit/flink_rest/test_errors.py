@@ -128,7 +128,9 @@ def test_other_errors_keep_flinks_reason(version: str) -> None:
     assert unknown_trigger.root_cause.startswith("There is no savepoint operation with triggerId=")
     assert "Cannot resolve path parameter (jobid)" in error("error_job_bad_id").root_cause
     bad_claim = error("error_jar_run_bad_claim")
-    assert bad_claim.root_cause == "Request did not match expected format JarRunRequestBody."
+    # The innermost cause is Jackson's, naming the enum and the accepted values.
+    assert 'from String "NOT_A_MODE"' in bad_claim.root_cause
+    assert "[LEGACY, CLAIM, NO_CLAIM]" in bad_claim.root_cause
     bad_entry = error("error_jar_run_bad_entry")
     assert bad_entry.status == 500
     assert bad_entry.root_cause == "The program's entry point class 'no.Such' was not found in the jar file."

@@ -69,10 +69,9 @@ def test_claim_mode_field_per_version(version: FlinkVersion, field: str) -> None
     assert body[field] == "NO_CLAIM"
 
 
-def test_legacy_claim_mode_rejected_on_2x() -> None:
-    with pytest.raises(ValueError, match=r"LEGACY was removed in Flink 2\.0"):
-        jar_run_body(JarRunRequest(claim_mode=ClaimMode.LEGACY), V23)
-    assert jar_run_body(JarRunRequest(claim_mode=ClaimMode.LEGACY), V120)["claimMode"] == "LEGACY"
+def test_legacy_claim_mode_is_passed_through() -> None:
+    # Both 1.20's RestoreMode and 2.3's RecoveryClaimMode still accept LEGACY (seen in their 400 answers).
+    assert jar_run_body(JarRunRequest(claim_mode=ClaimMode.LEGACY), V23)["claimMode"] == "LEGACY"
 
 
 def test_bad_job_id_is_named() -> None:

@@ -82,7 +82,6 @@ def jar_run_body(request: JarRunRequest, version: FlinkVersion) -> dict[str, Any
     if request.allow_non_restored_state is not None:
         body["allowNonRestoredState"] = request.allow_non_restored_state
     if request.claim_mode is not None:
-        version.check_claim_mode(request.claim_mode)
         body[version.claim_mode_field] = request.claim_mode.value
     if request.flink_configuration:
         body["flinkConfiguration"] = {

@@ -4,8 +4,7 @@ What differs for this client:
 * the claim (restore) mode field of ``/jars/:id/run``: ``claimMode`` since 1.20 (both 1.20 and 2.x read it;
   ``restoreMode`` remains a deprecated alias), only ``restoreMode`` before 1.20;
 * ``programArgs`` (one string) is silently ignored since 2.0, so this client always sends ``programArgsList``;
-* manual checkpoints (``POST /jobs/:id/checkpoints``) exist since 1.17 (upstream gates them the same way);
-* the ``LEGACY`` claim mode was removed in 2.0.
+* manual checkpoints (``POST /jobs/:id/checkpoints``) exist since 1.17 (upstream gates them the same way).
 """
 
 from __future__ import annotations
@@ -60,7 +59,3 @@ class FlinkVersion:
     @property
     def supports_resource_requirements(self) -> bool:
         return self.at_least(1, 18)
-
-    def check_claim_mode(self, mode: ClaimMode) -> None:
-        if mode is ClaimMode.LEGACY and self.major >= 2:
-            raise ValueError(f"claim mode LEGACY was removed in Flink 2.0; this cluster runs {self}")
