@@ -61,6 +61,8 @@ class ConfigOption(Generic[T]):
     """Set where our default deliberately differs from the upstream operator's (its default, as text)."""
     env_var_name: str | None = field(default=None)
     """Extra environment variable read for this option besides the derived one (e.g. `WATCH_NAMESPACES`)."""
+    module: str = field(default="", compare=False)
+    """The module that declared the option (the documentation groups options by it)."""
 
     @property
     def dynamic(self) -> bool:

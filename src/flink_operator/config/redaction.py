@@ -2,8 +2,9 @@
 
 `is_secret_key(key)` decides from the key's words whether its value is sensitive. A key is split into word
 segments on `.`, `-`, `_` and camelCase boundaries (`fs.s3a.secretKey` -> fs, s3a, secret, key). It is
-secret when a segment is a secret word (password, secret, token, credential(s), auth, private, key, jaas, ...)
-or ends with a compound one (`keystorepassword`, `apikey`, `accesstoken`), unless
+secret when a segment is a secret word (password, secret, token, credential(s), auth, private, key, jaas,
+header(s) since HTTP headers carry credentials, ...) or ends with a compound one (`keystorepassword`,
+`apikey`, `accesstoken`), unless
 * the secret word is `key` and the next segment says it is about keys rather than a key
   (`key-group`, `key.serializer`, `key-by`, `key.fields`, ...), or
 * the last segment says the value is not the secret itself but a switch, a class, a path or a tuning knob
@@ -20,9 +21,14 @@ recognised; add a pattern for such keys.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
+
+from flink_operator.config.errors import ValueParseError
+from flink_operator.config.operator_options import REDACTION_PATTERNS
+from flink_operator.config.registry import OptionRegistry, load_declared_options
 
 REDACTED = "******"
 
@@ -36,6 +42,7 @@ _SECRET_WORDS = frozenset(
         "private",
         "key", "keys",
         "jaas",
+        "header", "headers",
         "apikey", "privatekey", "accesskey", "secretkey",
     }
 )
@@ -170,3 +177,24 @@ def redact_text(text: str, secret_values: Iterable[str]) -> str:
         return text
     pattern = re.compile("|".join(re.escape(v) for v in values))
     return pattern.sub(REDACTED, text)
+
+
+def redactor_for(values: Mapping[str, str], registry: OptionRegistry | None = None) -> Redactor:
+    """The redactor a configuration asks for: built-in rules, the patterns of
+    `kubernetes.operator.redaction.patterns`, and every option declared `secret` (templates included).
+    An unusable pattern list is ignored here (loading the configuration reports it)."""
+    reg = load_declared_options() if registry is None else registry
+    patterns: list[re.Pattern[str]] = []
+    raw = values.get(REDACTION_PATTERNS.key)
+    if raw:
+        with contextlib.suppress(ValueParseError):
+            patterns.extend(re.compile(p, re.IGNORECASE) for p in REDACTION_PATTERNS.value_type.parse(raw))
+    secret_keys: list[str] = []
+    for option in reg:
+        if not option.secret:
+            continue
+        if option.is_template:
+            patterns.append(re.compile(rf"^(?:{option.key_pattern().pattern})$"))
+        else:
+            secret_keys.extend(option.all_keys)
+    return Redactor(patterns, secret_keys)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import re
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -131,6 +132,7 @@ def declare(
         secret=secret,
         upstream_default=upstream_default,
         env_var_name=env_var_name,
+        module=_caller_module(),
     )
     return (REGISTRY if registry is None else registry).register(option)
 
@@ -160,8 +162,14 @@ def declare_optional(
         secret=secret,
         upstream_default=upstream_default,
         env_var_name=env_var_name,
+        module=_caller_module(),
     )
     return (REGISTRY if registry is None else registry).register(option)
+
+
+def _caller_module() -> str:
+    """The module that called `declare`/`declare_optional` (two frames up)."""
+    return str(sys._getframe(2).f_globals.get("__name__", ""))
 
 
 _loaded = False

@@ -93,7 +93,17 @@ def _format_double(value: float) -> str:
     return repr(float(value))
 
 
+def _parse_regex(text: str) -> str:
+    try:
+        re.compile(text)
+    except re.error as error:
+        raise ValueParseError("a regular expression", "a Python regular expression", str(error)) from error
+    return text
+
+
 STRING: ValueType[str] = ValueType("String", _parse_string, str)
+REGEX: ValueType[str] = ValueType("Regex", _parse_regex, str)
+"""A string that must compile as a regular expression."""
 BOOLEAN: ValueType[bool] = ValueType("Boolean", _parse_boolean, _format_boolean)
 INTEGER: ValueType[int] = ValueType("Integer", _parse_integer, str)
 DOUBLE: ValueType[float] = ValueType("Double", _parse_double, _format_double)
@@ -203,7 +213,7 @@ def list_type(element: ValueType[T], separator: str = ";") -> ValueType[tuple[T,
     return ValueType(f"List<{element.name}>", parse, format)
 
 
-def _parse_map(text: str) -> dict[str, str]:
+def _parse_map(text: str) -> Mapping[str, str]:
     """`k1:v1,k2:v2`; an entry containing ',' may be quoted whole (`'k:a,b',k2:v2`).
 
     A key ends at its first ':', so keys cannot contain ':' (values can)."""
@@ -228,7 +238,7 @@ def _format_map(values: Mapping[str, str]) -> str:
     return ",".join(_quote_if_needed(f"{k}:{v}", ",") for k, v in values.items())
 
 
-MAP: ValueType[dict[str, str]] = ValueType("Map", _parse_map, _format_map)
+MAP: ValueType[Mapping[str, str]] = ValueType("Map", _parse_map, _format_map)
 
 
 # --- schedules: duration or Quartz cron ---------------------------------------------------------------
