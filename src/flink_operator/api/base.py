@@ -56,6 +56,54 @@ def _quantity(value: object) -> int | str:
     return value
 
 
+def describe_value(value: object) -> str:
+    """A short JSON-flavoured description of a value for messages: `string "2"`, `null`, `an object`."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"boolean {str(value).lower()}"
+    if isinstance(value, int):
+        return f"integer {value}"
+    if isinstance(value, float):
+        return f"number {value}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 60 else value[:57] + "..."
+        return f'string "{shown}"'
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, list | tuple):
+        return "a list"
+    return f"a {type(value).__name__} (not JSON; quote it in YAML)"
+
+
+def _json_faults(
+    value: object, path: tuple[str | int, ...], out: list[tuple[tuple[str | int, ...], str]]
+) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str):
+                _json_faults(item, (*path, key), out)
+            else:
+                out.append((path, f"key {describe_value(key)} must be a string"))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _json_faults(item, (*path, index), out)
+    elif not (value is None or isinstance(value, str | int | float | bool)):
+        out.append((path, f"expected a JSON value, got {describe_value(value)}"))
+
+
+def _json_object(value: object) -> dict[str, JsonValue]:
+    # Checked here rather than with pydantic's JsonValue so that a fault inside a free-form object is reported
+    # with its exact path: faults travel in the error context and are expanded by `problems`.
+    if not isinstance(value, dict):
+        raise PydanticCustomError("dict_type", "expected an object")
+    faults: list[tuple[tuple[str | int, ...], str]] = []
+    _json_faults(value, (), faults)
+    if faults:
+        raise PydanticCustomError("json_faults", "not a JSON object", {"faults": faults})
+    return value
+
+
 Str = Annotated[str, Strict()]
 Int = Annotated[int, Strict()]
 """A Java `int`."""
@@ -65,10 +113,16 @@ Double = Annotated[float, PlainValidator(_number), OpenApi.of(type="number")]
 Bool = Annotated[bool, Strict()]
 Quantity = Annotated[int | str, PlainValidator(_quantity), OpenApi.of(**{"x-kubernetes-int-or-string": True})]
 StringMap = dict[str, Str]
-FreeFormObject = Annotated[dict[str, JsonValue], OpenApi.of(**{"x-kubernetes-preserve-unknown-fields": True})]
+FreeFormObject = Annotated[
+    dict[str, JsonValue],
+    PlainValidator(_json_object),
+    OpenApi.of(**{"x-kubernetes-preserve-unknown-fields": True}),
+]
 """Any JSON object, nested or flat (`flinkConfiguration`)."""
 PodTemplate = Annotated[
-    dict[str, JsonValue], OpenApi.of(type="object", **{"x-kubernetes-preserve-unknown-fields": True})
+    dict[str, JsonValue],
+    PlainValidator(_json_object),
+    OpenApi.of(type="object", **{"x-kubernetes-preserve-unknown-fields": True}),
 ]
 """A Pod-shaped object, checked against the Pod schema by `flink_operator.validation.pod_template`."""
 

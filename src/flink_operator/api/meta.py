@@ -6,9 +6,9 @@ as given and written back unchanged.
 
 from __future__ import annotations
 
-from pydantic import ConfigDict, JsonValue
+from pydantic import ConfigDict
 
-from flink_operator.api.base import ApiModel, Bool, Long, Str, StringMap
+from flink_operator.api.base import ApiModel, Bool, FreeFormObject, Long, Str, StringMap
 
 
 class OwnerReference(ApiModel):
@@ -42,4 +42,4 @@ class ObjectMeta(ApiModel):
     annotations: StringMap | None = None
     finalizers: list[Str] | None = None
     owner_references: list[OwnerReference] | None = None
-    managed_fields: list[dict[str, JsonValue]] | None = None
+    managed_fields: list[FreeFormObject] | None = None

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from flink_operator.api.base import describe_value
 from flink_operator.api.constants import API_VERSION, KINDS
 from flink_operator.api.deployment import FlinkDeployment
 from flink_operator.api.session_job import FlinkSessionJob
@@ -68,26 +69,6 @@ def format_path(parts: Iterable[PathPart]) -> str:
     return out
 
 
-def describe_value(value: object) -> str:
-    """A short JSON-flavoured description of a value for messages: `string "2"`, `null`, `an object`."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return f"boolean {str(value).lower()}"
-    if isinstance(value, int):
-        return f"integer {value}"
-    if isinstance(value, float):
-        return f"number {value}"
-    if isinstance(value, str):
-        shown = value if len(value) <= 60 else value[:57] + "..."
-        return f'string "{shown}"'
-    if isinstance(value, Mapping):
-        return "an object"
-    if isinstance(value, list | tuple):
-        return "a list"
-    return f"a {type(value).__name__} (not a JSON value; quote it in YAML)"
-
-
 _EXPECTED = {
     "string_type": "a string",
     "int_type": "an integer",
@@ -119,25 +100,27 @@ def _message(error: ErrorDetails) -> str:
     if kind == "literal_error":
         expected = str((error.get("ctx") or {}).get("expected", ""))
         return f"expected {expected}, got {got}"
-    if kind == "invalid-json-value":
-        return f"expected a JSON value, got {got}"
     return f"{error['msg']}, got {got}"
 
 
-def _clean_location(error: ErrorDetails) -> list[PathPart]:
-    loc = list(error["loc"])
-    if error["type"] == "invalid-json-value":
-        # Free-form JSON values report the container type before each nested key; it is not part of the path.
-        loc = [part for i, part in enumerate(loc) if not (part in ("dict", "list") and i + 1 < len(loc))]
-    return loc
+_KEY_MARKER = "[key]"
+
+
+def _problems(detail: ErrorDetails, prefix: Sequence[PathPart]) -> list[Problem]:
+    loc = [*prefix, *detail["loc"]]
+    if detail["type"] == "json_faults":
+        # Raised by the free-form object validator with the exact path of every non-JSON value inside.
+        faults = (detail.get("ctx") or {}).get("faults", [])
+        return [Problem(format_path([*loc, *inner]), message) for inner, message in faults]
+    if loc and loc[-1] == _KEY_MARKER:
+        # A map key of the wrong type (YAML reads `1:` as an integer key): name the map, not the key.
+        return [Problem(format_path(loc[:-2]), f"key {describe_value(loc[-2])} must be a string")]
+    return [Problem(format_path(loc), _message(detail))]
 
 
 def problems_from_validation_error(error: ValidationError, prefix: Sequence[PathPart] = ()) -> list[Problem]:
-    """One `Problem` per pydantic error, with paths by JSON name under `prefix`."""
-    return [
-        Problem(format_path([*prefix, *_clean_location(detail)]), _message(detail))
-        for detail in error.errors(include_url=False)
-    ]
+    """One `Problem` per fault pydantic found, with paths by JSON name under `prefix`."""
+    return [problem for detail in error.errors(include_url=False) for problem in _problems(detail, prefix)]
 
 
 def _kind_problems(document: Mapping[str, Any]) -> list[Problem]:

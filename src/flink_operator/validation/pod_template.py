@@ -29,7 +29,8 @@ import referencing
 import referencing.jsonschema
 from kubernetes_validate import utils as kubernetes_schemas
 
-from flink_operator.api.problems import PathPart, Problem, describe_value, format_path
+from flink_operator.api.base import describe_value
+from flink_operator.api.problems import PathPart, Problem, format_path
 
 DEFAULT_KUBERNETES_VERSION = "1.35"
 """Kubernetes version whose Pod schema is used unless another is asked for."""

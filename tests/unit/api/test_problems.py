@@ -104,10 +104,26 @@ def test_paths_quote_keys_with_dots_and_index_lists() -> None:
 
 
 def test_values_that_are_not_json() -> None:
-    document = deployment(flinkConfiguration={"a": {"b": [datetime.date(2025, 1, 1)]}})
+    document = deployment(
+        flinkConfiguration={"a": {"b": [datetime.date(2025, 1, 1)]}, "list": {"dict": [{}]}}
+    )
+    document["metadata"]["managedFields"] = [{"time": datetime.datetime(2025, 1, 1)}]
     assert problems(document) == [
-        "spec.flinkConfiguration.a.b[0]: expected a JSON value, "
-        "got a date (not a JSON value; quote it in YAML)"
+        "metadata.managedFields[0].time: expected a JSON value, got a datetime (not JSON; quote it in YAML)",
+        "spec.flinkConfiguration.a.b[0]: expected a JSON value, got a date (not JSON; quote it in YAML)",
+    ]
+
+
+def test_map_keys_must_be_strings() -> None:
+    document = deployment(
+        flinkConfiguration={1: "x", "nested": {"list": [{2: "y"}]}}, logConfiguration={3: "z"}
+    )
+    document["metadata"]["labels"] = {4: "a"}
+    assert problems(document) == [
+        "metadata.labels: key integer 4 must be a string",
+        "spec.flinkConfiguration: key integer 1 must be a string",
+        "spec.flinkConfiguration.nested.list[0]: key integer 2 must be a string",
+        "spec.logConfiguration: key integer 3 must be a string",
     ]
 
 
