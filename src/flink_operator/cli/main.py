@@ -21,6 +21,10 @@ from flink_operator.cli import crds as _crds  # noqa: E402
 
 _crds.register(app)
 
+from flink_operator.cli import config_cmd as _config_cmd  # noqa: E402
+
+_config_cmd.register(app)
+
 
 def main() -> None:
     app()

@@ -28,16 +28,16 @@ class Configuration:
 
     def __init__(self, values: Mapping[str, str] | None = None) -> None:
         self._values: dict[str, str] = dict(values or {})
-        self._cache: dict[int, Any] = {}
+        # Keyed by the option object itself (identity hash): holding it keeps its id from being reused.
+        self._cache: dict[ConfigOption[Any], Any] = {}
 
     def get(self, option: ConfigOption[T]) -> T:
         """The typed value of `option`: the first present key in `option.all_keys`, else its default."""
-        cache_key = id(option)
-        if cache_key in self._cache:
-            return cast(T, self._cache[cache_key])
+        if option in self._cache:
+            return cast(T, self._cache[option])
         found = self.lookup(option)
         value = option.default if found is None else option.parse(found[1], key=found[0])
-        self._cache[cache_key] = value
+        self._cache[option] = value
         return value
 
     def lookup(self, option: ConfigOption[Any]) -> tuple[str, str] | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 from datetime import timedelta
 
+from flink_operator.config.configuration import Configuration
 from flink_operator.config.registry import declare, declare_optional
 from flink_operator.config.values import (
     BOOLEAN,
@@ -132,6 +133,17 @@ WATCHED_NAMESPACES = declare(
     "variable `WATCH_NAMESPACES` takes precedence, as upstream.",
     env_var_name="WATCH_NAMESPACES",
 )
+
+
+def watched_namespaces(configuration: Configuration) -> frozenset[str] | None:
+    """The namespaces to watch, or None for all (`JOSDK_ALL_NAMESPACES`, or nothing listed)."""
+    names: tuple[str, ...] = configuration.get(WATCHED_NAMESPACES)
+    listed = frozenset(names)
+    if not listed or ALL_NAMESPACES in listed:
+        return None
+    return listed
+
+
 DYNAMIC_NAMESPACES_ENABLED = declare(
     _P + "dynamic.namespaces.enabled", BOOLEAN, False,
     "Follow changes of the watched namespaces from a reloaded configuration without a restart.",

@@ -212,3 +212,22 @@ def test_contract_system_options_are_declared_system(key: str) -> None:
 )
 def test_contract_resource_options_are_declared_dynamic(key: str) -> None:
     assert load_declared_options().scope_of(key) is Scope.DYNAMIC
+
+
+def test_watched_namespaces() -> None:
+    from flink_operator.config.operator_options import watched_namespaces
+
+    assert watched_namespaces(Configuration()) is None
+    assert watched_namespaces(Configuration({"kubernetes.operator.watched.namespaces": ""})) is None
+    listed = Configuration({"kubernetes.operator.watched.namespaces": "a, b"})
+    assert watched_namespaces(listed) == frozenset({"a", "b"})
+    assert watched_namespaces(
+        Configuration({"kubernetes.operator.watched.namespaces": "a,JOSDK_ALL_NAMESPACES"})
+    ) is None
+
+
+def test_resolved_template_reads_are_not_confused_by_each_other() -> None:
+    registry = OptionRegistry()
+    tmpl = declare_optional("p.<name>.class", STRING, "t", registry=registry)
+    config = Configuration({f"p.n{i}.class": f"C{i}" for i in range(50)})
+    assert [config.get(tmpl.resolve(name=f"n{i}")) for i in range(50)] == [f"C{i}" for i in range(50)]
