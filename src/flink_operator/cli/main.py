@@ -25,6 +25,10 @@ from flink_operator.cli import config_cmd as _config_cmd  # noqa: E402
 
 _config_cmd.register(app)
 
+from flink_operator.cli import emulator as _emulator  # noqa: E402
+
+_emulator.register(app)
+
 
 def main() -> None:
     app()
