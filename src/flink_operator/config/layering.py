@@ -25,7 +25,7 @@ from typing import Any
 
 from flink_operator.config.configuration import Configuration
 from flink_operator.config.flatten import flatten_flink_configuration
-from flink_operator.config.registry import DEFAULT_CONFIGURATION_PREFIX, REGISTRY, OptionRegistry
+from flink_operator.config.registry import DEFAULT_CONFIGURATION_PREFIX, OptionRegistry, all_options
 
 NAMESPACE_DEFAULTS_PREFIX = DEFAULT_CONFIGURATION_PREFIX + "namespace."
 VERSION_DEFAULTS_PREFIX = DEFAULT_CONFIGURATION_PREFIX + "flink-version."
@@ -124,14 +124,15 @@ def scoped_defaults(
 
 
 def split_spec_configuration(
-    spec_flink_configuration: Mapping[str, Any] | None, registry: OptionRegistry = REGISTRY
+    spec_flink_configuration: Mapping[str, Any] | None, registry: OptionRegistry | None = None
 ) -> tuple[dict[str, str], list[str]]:
     """Flatten a resource's `spec.flinkConfiguration` into (accepted keys, ignored system keys)."""
+    reg = all_options(registry)
     flat = flatten_flink_configuration(spec_flink_configuration)
     accepted: dict[str, str] = {}
     ignored: list[str] = []
     for key, value in flat.items():
-        if registry.is_system_key(key):
+        if reg.is_system_key(key):
             ignored.append(key)
         else:
             accepted[key] = value
@@ -143,7 +144,7 @@ def effective_flink_configuration(
     namespace: str | None,
     flink_version: str | FlinkVersion | None,
     *spec_flink_configurations: Mapping[str, Any] | None,
-    registry: OptionRegistry = REGISTRY,
+    registry: OptionRegistry | None = None,
 ) -> dict[str, str]:
     """The flattened configuration of a resource: scoped defaults, then each given
     `spec.flinkConfiguration` in order (e.g. a session cluster's, then its session job's), system options
@@ -202,7 +203,7 @@ class DefaultConfiguration:
         namespace: str | None,
         flink_version: str | None,
         *spec_flink_configurations: Mapping[str, Any] | None,
-        registry: OptionRegistry = REGISTRY,
+        registry: OptionRegistry | None = None,
     ) -> dict[str, str]:
         """`effective_flink_configuration` of a resource on top of this default configuration."""
         result = self.for_resource(namespace, flink_version).as_dict()

@@ -34,7 +34,7 @@ import yaml
 from flink_operator.config.errors import ConfigError
 from flink_operator.config.flatten import scalar_text
 from flink_operator.config.layering import DefaultConfiguration, parse_scoped_key, parse_version_token
-from flink_operator.config.registry import DEFAULT_CONFIGURATION_PREFIX, REGISTRY, OptionRegistry
+from flink_operator.config.registry import DEFAULT_CONFIGURATION_PREFIX, OptionRegistry, all_options
 
 CONFIG_FILE_NAME = "config.yaml"
 LEGACY_CONFIG_FILE_NAME = "flink-conf.yaml"
@@ -159,7 +159,7 @@ def read_config_file(path: Path) -> dict[str, str]:
 
 
 def environment_layer(
-    environ: Mapping[str, str] | None = None, registry: OptionRegistry = REGISTRY
+    environ: Mapping[str, str] | None = None, registry: OptionRegistry | None = None
 ) -> dict[str, str]:
     """The configuration set through environment variables (see the module docstring)."""
     env = os.environ if environ is None else environ
@@ -167,7 +167,7 @@ def environment_layer(
     properties = env.get(PROPERTIES_ENV)
     if properties:
         layer.update(_parse_legacy_lines(properties, PROPERTIES_ENV))
-    for option in registry:
+    for option in all_options(registry):
         if option.is_template:
             continue
         if option.env_var_name and option.env_var_name in env:
@@ -177,9 +177,10 @@ def environment_layer(
     return layer
 
 
-def check_values(values: Mapping[str, str], registry: OptionRegistry = REGISTRY) -> list[str]:
+def check_values(values: Mapping[str, str], registry: OptionRegistry | None = None) -> list[str]:
     """Problems with a flat configuration: unparsable values of declared options (also inside scoped
     defaults) and malformed scoped-default keys. Empty when all is well."""
+    reg = all_options(registry)
     problems: list[str] = []
     for key, value in values.items():
         target = key
@@ -198,7 +199,7 @@ def check_values(values: Mapping[str, str], registry: OptionRegistry = REGISTRY)
                 )
                 continue
             target = scoped.key
-        option = registry.find(target)
+        option = reg.find(target)
         if option is None:
             continue
         try:
@@ -227,7 +228,7 @@ def load_default_configuration(
     environ: Mapping[str, str] | None = None,
     path: str | os.PathLike[str] | None = None,
     *,
-    registry: OptionRegistry = REGISTRY,
+    registry: OptionRegistry | None = None,
     generation: int = 0,
 ) -> DefaultConfiguration:
     """Files + environment, checked. Raises `ConfigError` listing every problem found."""
@@ -242,7 +243,7 @@ def build_default_configuration(
     sources: tuple[str, ...] = (),
     environ: Mapping[str, str] | None = None,
     *,
-    registry: OptionRegistry = REGISTRY,
+    registry: OptionRegistry | None = None,
     generation: int = 0,
 ) -> DefaultConfiguration:
     """Lay the environment over already-parsed file content and check the result."""

@@ -189,3 +189,8 @@ def load_declared_options() -> OptionRegistry:
                 importlib.import_module(".".join(("flink_operator", *relative.parts)))
             _loaded = True
     return REGISTRY
+
+
+def all_options(registry: OptionRegistry | None = None) -> OptionRegistry:
+    """`registry`, or (when None) the process-wide registry with every option module imported."""
+    return load_declared_options() if registry is None else registry

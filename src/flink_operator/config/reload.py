@@ -41,7 +41,7 @@ from flink_operator.config.loading import (
 )
 from flink_operator.config.operator_options import DYNAMIC_CONFIG_CHECK_INTERVAL, DYNAMIC_CONFIG_ENABLED
 from flink_operator.config.redaction import redactor_for
-from flink_operator.config.registry import REGISTRY, OptionRegistry
+from flink_operator.config.registry import OptionRegistry
 
 _log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ class ConfigReloader:
         *,
         environ: Mapping[str, str] | None = None,
         path: str | os.PathLike[str] | None = None,
-        registry: OptionRegistry = REGISTRY,
+        registry: OptionRegistry | None = None,
     ) -> None:
         """Load the configuration now unless `initial` is given; a broken file at startup raises
         `ConfigError` (startup must fail loudly, unlike a reload)."""

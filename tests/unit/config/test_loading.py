@@ -189,3 +189,16 @@ def test_bad_redaction_pattern_is_reported() -> None:
     assert len(problems) == 1
     assert "kubernetes.operator.redaction.patterns" in problems[0]
     assert "'(unclosed' is not a regular expression" in problems[0]
+
+
+def test_namespace_default_beats_environment(tmp_path: Path) -> None:
+    write(tmp_path, "config.yaml", f"kubernetes.operator.default-configuration.namespace.team.{RI}: 5 s\n")
+    loaded = load_default_configuration({"FLINK_CONF_DIR": str(tmp_path), RI_ENV: "3 min"})
+    assert loaded.configuration.get(RECONCILE_INTERVAL) == timedelta(minutes=3)
+    assert loaded.for_resource("team", "v1_20").get(RECONCILE_INTERVAL) == timedelta(seconds=5)
+
+
+def test_environment_variables_of_every_declared_option_are_honoured() -> None:
+    # Plugin options are declared outside this package; loading must still know their variables.
+    env = {"FLINK_OPERATOR_KUBERNETES_OPERATOR_PLUGINS_FAIL_ON_ERROR": "false"}
+    assert load_default_configuration(env).values == {"kubernetes.operator.plugins.fail-on-error": "false"}

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from flink_operator.config import ConfigChange, ConfigReloader
-from flink_operator.config.operator_options import RECONCILE_INTERVAL
+from flink_operator.config.operator_options import DYNAMIC_CONFIG_CHECK_INTERVAL, RECONCILE_INTERVAL
 
 pytestmark = pytest.mark.unit
 
@@ -248,3 +248,21 @@ def test_broken_file_at_startup_fails_loudly(tmp_path: Path) -> None:
     (tmp_path / "config.yaml").write_text(f"{RI}: 5 minutez\n")
     with pytest.raises(Exception, match="5 minutez"):
         ConfigReloader(environ={"FLINK_CONF_DIR": str(tmp_path)})
+
+
+async def test_change_applies_within_ten_seconds_with_the_default_interval(
+    tmp_path: Path, running: Callable[[ConfigReloader], None]
+) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(f"{RI}: 15 s\n")
+    reloader = ConfigReloader(environ={"FLINK_CONF_DIR": str(tmp_path)})
+    assert reloader.current.configuration.get(DYNAMIC_CONFIG_CHECK_INTERVAL) <= timedelta(seconds=2)
+    recorder = Recorder()
+    reloader.subscribe(recorder)
+    config.write_text(f"{RI}: 30 s\n")
+    running(reloader)
+    # The first check runs at once; once it has seen 30 s, the task is in its periodic wait.
+    await recorder.wait_for(lambda c: c.current.values.get(RI) == "30 s")
+    config.write_text(f"{RI}: 45 s\n")
+    await recorder.wait_for(lambda c: c.current.values.get(RI) == "45 s")  # DEADLINE_S = 10 s
+    assert interval_of(reloader) == timedelta(seconds=45)
