@@ -136,6 +136,8 @@ def effective_configuration(
     if _first(requested, _RETENTION_KEYS) is None:
         # Without it a JobManager stopped by SIGTERM deletes the checkpoints a last-state restore needs.
         conf["execution.checkpointing.externalized-checkpoint-retention"] = "RETAIN_ON_CANCELLATION"
+    # A TaskManager that starts before its JobManager listens would otherwise wait 10 s to retry.
+    conf.setdefault("cluster.registration.error-delay", "1000")
     if request.mode is ClusterMode.APPLICATION:
         # Keep the JobManager after the job ends so its final state can be observed (as upstream does).
         conf.setdefault("execution.shutdown-on-application-finish", "false")

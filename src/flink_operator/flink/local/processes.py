@@ -216,3 +216,18 @@ def tail(path: str | Path, lines: int = 20, max_bytes: int = 64 * 1024) -> str:
     except OSError:
         return ""
     return "\n".join(data.splitlines()[-lines:])
+
+
+def find_by_marker(marker: str) -> list[ProcessRecord]:
+    """Every running process whose command line contains ``marker`` (for reaping unrecorded ones)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        pid = int(entry.name)
+        if pid == os.getpid() or marker not in _cmdline(pid):
+            continue
+        ticks = start_ticks(pid)
+        if ticks is not None:
+            found.append(ProcessRecord("unrecorded", pid, ticks, marker, "", ""))
+    return found

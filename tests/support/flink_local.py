@@ -1,0 +1,127 @@
+"""Helpers for tests and benchmarks that run real local Flink: distributions, waits, counter-job readings,
+and the check that no process we started is left behind."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+from flink_operator.flink.local.distribution import installed_flink_home
+from flink_operator.flink.local.service import LocalFlinkService
+from flink_operator.flink.rest import FlinkRestClient, read_fresh_vertex_metrics
+from flink_operator.flink.service import ClusterRef, JobManagerObservation, JobManagerStatus
+
+REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
+
+T = TypeVar("T")
+
+FAST_TEST_CONFIG = {
+    "web.refresh-interval": "500",
+    "metrics.fetcher.update-interval": "500",
+    "rest.cache.checkpoint-statistics.timeout": "500",
+    "execution.checkpointing.interval": "1s",
+    "jobmanager.scheduler": "adaptive",
+    "jobmanager.adaptive-scheduler.scaling-interval.min": "1s",
+    "taskmanager.numberOfTaskSlots": "2",
+}
+"""Cluster options that make tests quick: fresh REST caches and metrics, frequent checkpoints, and an
+adaptive scheduler that may rescale one second after the last change."""
+
+
+def flink120_home() -> Path | None:
+    """FLINK_HOME of the Flink 1.20 test distribution (``.venv-flink120``), if installed."""
+    found = sorted((REPOSITORY_ROOT / ".venv-flink120" / "lib").glob("python3*/site-packages/pyflink"))
+    return found[0] if found and (found[0] / "lib").is_dir() else None
+
+
+def flink_home_for(version: str) -> Path | None:
+    return flink120_home() if version == "v1_20" else installed_flink_home()
+
+
+async def wait_until(
+    probe: Callable[[], Awaitable[T | None]], *, within: float, what: str, interval: float = 0.2
+) -> T:
+    """Call ``probe`` until it returns something other than None; fail after ``within`` seconds."""
+    deadline = time.monotonic() + within
+    last: object = None
+    while True:
+        value = await probe()
+        if value is not None:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"{what}: not reached within {within:.0f} s (last: {last!r})")
+        last = value
+        await asyncio.sleep(interval)
+
+
+async def wait_ready(
+    service: LocalFlinkService, ref: ClusterRef, *, taskmanagers: int = 1, within: float = 90.0
+) -> JobManagerObservation:
+    """Until the JobManager answers REST and the TaskManagers registered; fails fast on a dead JobManager."""
+
+    async def probe() -> JobManagerObservation | None:
+        observed = await service.observe_jobmanager(ref)
+        if observed.status in (JobManagerStatus.ERROR, JobManagerStatus.MISSING):
+            raise AssertionError(f"{ref} did not start: {observed.status}: {observed.reason}")
+        ready = observed.status is JobManagerStatus.READY and (observed.taskmanagers or 0) >= taskmanagers
+        return observed if ready else None
+
+    return await wait_until(probe, within=within, what=f"{ref} ready with {taskmanagers} TaskManager(s)")
+
+
+async def counter_vertex(client: FlinkRestClient, job_id: str) -> str:
+    details = await client.job_details(job_id)
+    return next(v.id for v in details.vertices if v.name.startswith("counter"))
+
+
+async def counter_gauges(client: FlinkRestClient, job_id: str, *, within: float = 30.0) -> tuple[int, int]:
+    """(firstCount, maxCount) of the counter job, each the highest over subtasks (some may own no key)."""
+    vertex = await counter_vertex(client, job_id)
+    names = ["counter.firstCount", "counter.maxCount"]
+
+    async def probe() -> tuple[int, int] | None:
+        values = await read_fresh_vertex_metrics(client, job_id, vertex, names, ["max"], within=within)
+        first, highest = values["counter.firstCount"].max, values["counter.maxCount"].max
+        if first is None or highest is None or first < 1:
+            return None  # the counter has not processed a record yet
+        return int(first), int(highest)
+
+    return await wait_until(probe, within=within, what=f"counter gauges of job {job_id}")
+
+
+async def wait_count_at_least(
+    client: FlinkRestClient, job_id: str, count: int, *, within: float = 60.0
+) -> int:
+    async def probe() -> int | None:
+        _, highest = await counter_gauges(client, job_id, within=within)
+        return highest if highest >= count else None
+
+    return await wait_until(probe, within=within, what=f"job {job_id} counting to {count}", interval=0.5)
+
+
+def processes_with_marker(marker: str) -> list[tuple[int, str]]:
+    """Running processes (pid, command line) whose command line contains ``marker``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if marker in cmdline and state != "Z":
+            found.append((int(entry.name), cmdline))
+    return found
+
+
+def kill_all(found: list[tuple[int, str]]) -> None:
+    for pid, _ in found:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
