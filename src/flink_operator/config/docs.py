@@ -134,6 +134,9 @@ def _code(text: str) -> str:
 
 def _description(option: ConfigOption[Any]) -> str:
     parts = [option.description.strip()]
+    expected = getattr(option.check, "expected", None)
+    if isinstance(expected, str):
+        parts.append(f"Allowed: {expected}.")
     if option.upstream_default is not None:
         parts.append(f"Upstream default: `{option.upstream_default}`.")
     if option.env_var_name:

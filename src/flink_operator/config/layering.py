@@ -163,6 +163,25 @@ def operator_configuration(
     return Configuration(scoped_defaults(base, namespace, flink_version))
 
 
+SAVEPOINT_DIRECTORY_KEYS = ("state.savepoints.dir", "execution.checkpointing.savepoint-dir")
+
+
+def observe_configuration(
+    deployed: Mapping[str, str],
+    current_spec_flink_configuration: Mapping[str, Any] | None,
+    registry: OptionRegistry | None = None,
+) -> dict[str, str]:
+    """The configuration to observe a running resource with (contract §5.1 "observe config"): the
+    effective configuration of the *deployed* spec, overlaid with the operator and autoscaler keys and the
+    savepoint directory of the *current* spec, so those take effect without a redeploy."""
+    accepted, _ = split_spec_configuration(current_spec_flink_configuration, registry)
+    result = dict(deployed)
+    for key, value in accepted.items():
+        if key.startswith(OPERATOR_KEY_PREFIXES) or key in SAVEPOINT_DIRECTORY_KEYS:
+            result[key] = value
+    return result
+
+
 def flink_only(configuration: Mapping[str, str]) -> dict[str, str]:
     """Drop operator and autoscaler keys: what may be handed to Flink itself."""
     return {k: v for k, v in configuration.items() if not k.startswith(OPERATOR_KEY_PREFIXES)}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flink_operator.config.constraints import at_least
 from flink_operator.config.registry import declare, declare_optional
 from flink_operator.config.values import BOOLEAN, DURATION, INTEGER, STRING
 
@@ -40,6 +41,7 @@ KUBERNETES_CLIENT_METRICS_SLOW_REQUEST_THRESHOLD = declare(
 METRICS_HISTOGRAM_SAMPLE_SIZE = declare(
     _P + "metrics.histogram.sample.size", INTEGER, 1000,
     "Number of samples kept by histogram metrics.",
+    check=at_least(1),
 )
 METRICS_SCOPE_SYSTEM = declare(
     _P + "metrics.scope.k8soperator.system", STRING, "<host>.k8soperator.<namespace>.<name>.system",

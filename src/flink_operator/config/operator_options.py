@@ -12,6 +12,13 @@ import enum
 from datetime import timedelta
 
 from flink_operator.config.configuration import Configuration
+from flink_operator.config.constraints import (
+    PORT,
+    at_least,
+    non_empty,
+    positive_duration,
+    unbounded_or_at_least,
+)
 from flink_operator.config.registry import declare, declare_optional
 from flink_operator.config.values import (
     BOOLEAN,
@@ -34,17 +41,20 @@ RECONCILE_INTERVAL = declare(
     _P + "reconcile.interval", DURATION, timedelta(minutes=1),
     "How long after a successful reconcile a resource is looked at again (the Helm chart sets 15 s).",
     deprecated_keys=(_P + "reconciler.reschedule.interval",),
+    check=positive_duration,
 )
 RECONCILE_PARALLELISM = declare(
     _P + "reconcile.parallelism", INTEGER, 50,
     "How many resources are reconciled at the same time; -1 means no bound. Also bounds concurrent "
     "Flink REST calls.",
     deprecated_keys=(_P + "reconciler.max.parallelism",),
+    check=unbounded_or_at_least(-1, 1),
 )
 OBSERVER_PROGRESS_CHECK_INTERVAL = declare(
     _P + "observer.progress-check.interval", DURATION, timedelta(seconds=10),
     "Reschedule interval while a resource is in transition (deploying, savepointing, cancelling); the "
     "Helm chart sets 5 s.",
+    check=positive_duration,
 )
 OBSERVER_REST_READY_DELAY = declare(
     _P + "observer.rest-ready.delay", DURATION, timedelta(seconds=10),
@@ -65,20 +75,24 @@ FLINK_CLIENT_TIMEOUT = declare(
     _P + "flink.client.timeout", DURATION, timedelta(seconds=10),
     "Timeout of Flink REST calls.",
     deprecated_keys=(_P + "observer.flink.client.timeout",),
+    check=positive_duration,
 )
 FLINK_CLIENT_CANCEL_TIMEOUT = declare(
     _P + "flink.client.cancel.timeout", DURATION, timedelta(minutes=1),
     "Timeout of job cancel calls.",
     deprecated_keys=(_P + "reconciler.flink.cancel.job.timeout",),
+    check=positive_duration,
 )
 RESOURCE_CLEANUP_TIMEOUT = declare(
     _P + "resource.cleanup.timeout", DURATION, timedelta(minutes=5),
     "How long to wait for a Flink cluster's Kubernetes resources to be deleted.",
     deprecated_keys=(_P + "reconciler.flink.cluster.shutdown.timeout",),
+    check=positive_duration,
 )
 JOB_SUBMISSION_TIMEOUT = declare(
     _P + "job.submission.timeout", DURATION, timedelta(minutes=10),
     "Timeout of session-job submission (`jars/run`).",
+    check=positive_duration,
 )
 
 
@@ -100,18 +114,22 @@ RESOURCE_DELETION_PROPAGATION = declare(
 RETRY_INITIAL_INTERVAL = declare(
     _P + "retry.initial.interval", DURATION, timedelta(seconds=5),
     "First delay before retrying a failed reconcile.",
+    check=positive_duration,
 )
 RETRY_INTERVAL_MULTIPLIER = declare(
     _P + "retry.interval.multiplier", DOUBLE, 1.5,
     "Factor by which each retry delay grows.",
+    check=at_least(1.0),
 )
 RETRY_MAX_ATTEMPTS = declare(
     _P + "retry.max.attempts", INTEGER, 15,
     "Retries of a failing reconcile before the error is recorded as final for this attempt.",
+    check=at_least(0),
 )
 RETRY_MAX_INTERVAL = declare_optional(
     _P + "retry.max.interval", DURATION,
     "Upper bound of the retry delay; unset means no bound.",
+    check=positive_duration,
 )
 RATE_LIMITER_LIMIT = declare(
     _P + "rate-limiter.limit", INTEGER, 5,
@@ -120,6 +138,7 @@ RATE_LIMITER_LIMIT = declare(
 RATE_LIMITER_REFRESH_PERIOD = declare(
     _P + "rate-limiter.refresh-period", DURATION, timedelta(seconds=15),
     "Window of the per-resource rate limiter.",
+    check=positive_duration,
 )
 
 # --- what is watched -----------------------------------------------------------------------------------
@@ -170,18 +189,22 @@ LEADER_ELECTION_LEASE_NAME = declare(
     "Name of the Lease in the operator's namespace. Upstream has no default and fails to start without "
     "one; here it defaults so that leader election works out of the box.",
     upstream_default="(none)",
+    check=non_empty,
 )
 LEADER_ELECTION_LEASE_DURATION = declare(
     _P + "leader-election.lease-duration", DURATION, timedelta(seconds=15),
     "How long a lease is valid without renewal; standbys take over after it expires.",
+    check=positive_duration,
 )
 LEADER_ELECTION_RENEW_DEADLINE = declare(
     _P + "leader-election.renew-deadline", DURATION, timedelta(seconds=10),
     "The leader gives up leadership when it could not renew within this time.",
+    check=positive_duration,
 )
 LEADER_ELECTION_RETRY_PERIOD = declare(
     _P + "leader-election.retry-period", DURATION, timedelta(seconds=2),
     "Interval between attempts to acquire or renew the lease.",
+    check=positive_duration,
 )
 
 # --- error reporting ----------------------------------------------------------------------------------
@@ -193,22 +216,27 @@ EXCEPTION_STACKTRACE_ENABLED = declare(
 EXCEPTION_STACKTRACE_MAX_LENGTH = declare(
     _P + "exception.stacktrace.max.length", INTEGER, 2048,
     "Truncate the stack trace in `status.error` to this many characters.",
+    check=at_least(0),
 )
 EXCEPTION_FIELD_MAX_LENGTH = declare(
     _P + "exception.field.max.length", INTEGER, 2048,
     "Truncate the type and message of `status.error` to this many characters.",
+    check=at_least(0),
 )
 EXCEPTION_THROWABLE_LIST_MAX_COUNT = declare(
     _P + "exception.throwable.list.max.count", INTEGER, 2,
     "Number of causes kept in `status.error.throwableList`.",
+    check=at_least(0),
 )
 EVENTS_EXCEPTIONS_LIMIT_PER_RECONCILIATION = declare(
     _P + "events.exceptions.limit-per-reconciliation", INTEGER, 10,
     "At most this many job exception events are emitted per reconcile.",
+    check=at_least(0),
 )
 EVENTS_EXCEPTIONS_STACKTRACE_LINES = declare(
     _P + "events.exceptions.stacktrace-lines", INTEGER, 5,
     "Stack trace lines included in a job exception event.",
+    check=at_least(0),
 )
 
 # The session-job artifact options (`kubernetes.operator.user.artifacts.*`) are declared next to the
@@ -223,10 +251,12 @@ HEALTH_PROBE_ENABLED = declare(
 HEALTH_PROBE_PORT = declare(
     _P + "health.probe.port", INTEGER, 8085,
     "Port of the operator health endpoint.",
+    check=PORT,
 )
 HEALTH_CANARY_RESOURCE_TIMEOUT = declare(
     _P + "health.canary.resource.timeout", DURATION, timedelta(minutes=1),
     "A canary resource not reconciled within this time makes the operator unhealthy.",
+    check=positive_duration,
 )
 
 # --- caches and live reload ---------------------------------------------------------------------------
@@ -234,10 +264,12 @@ HEALTH_CANARY_RESOURCE_TIMEOUT = declare(
 CONFIG_CACHE_SIZE = declare(
     _P + "config.cache.size", INTEGER, 1000,
     "Maximum number of generated per-resource configurations kept.",
+    check=at_least(1),
 )
 CONFIG_CACHE_TIMEOUT = declare(
     _P + "config.cache.timeout", DURATION, timedelta(minutes=10),
     "Generated configurations expire after this long without access.",
+    check=positive_duration,
 )
 DYNAMIC_CONFIG_ENABLED = declare(
     _P + "dynamic.config.enabled", BOOLEAN, True,
@@ -249,6 +281,7 @@ DYNAMIC_CONFIG_CHECK_INTERVAL = declare(
     "is cheap, so the default is 2 s (upstream: 5 min), and an edited ConfigMap applies within seconds of "
     "the kubelet updating the mounted file.",
     upstream_default="5 min",
+    check=positive_duration,
 )
 CLUSTER_RESOURCE_VIEW_REFRESH_INTERVAL = declare(
     _P + "cluster.resource-view.refresh-interval", DURATION, timedelta(minutes=-1),

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar, cast
 
@@ -61,6 +62,8 @@ class ConfigOption(Generic[T]):
     """Set where our default deliberately differs from the upstream operator's (its default, as text)."""
     env_var_name: str | None = field(default=None)
     """Extra environment variable read for this option besides the derived one (e.g. `WATCH_NAMESPACES`)."""
+    check: Callable[[Any], str | None] | None = field(default=None, compare=False)
+    """A constraint on parsed values (see `constraints`): None when allowed, else what was expected."""
     module: str = field(default="", compare=False)
     """The module that declared the option (the documentation groups options by it)."""
 
@@ -94,9 +97,13 @@ class ConfigOption(Generic[T]):
     def parse(self, text: str, *, key: str | None = None) -> T:
         """Parse `text` as this option's value; a bad value raises `ConfigError` naming the key (or `key`)."""
         try:
-            return cast(T, self.value_type.parse(text))
+            value = self.value_type.parse(text)
+            problem = None if self.check is None or value is None else self.check(value)
+            if problem is not None:
+                raise ValueParseError("allowed here", problem)
         except ValueParseError as error:
             raise ConfigError.bad_value(key or self.key, text, error, secret=self.secret) from error
+        return cast(T, value)
 
     def format(self, value: T) -> str:
         if value is None:

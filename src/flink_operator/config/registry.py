@@ -15,7 +15,7 @@ import importlib
 import re
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -116,6 +116,7 @@ def declare(
     secret: bool = False,
     upstream_default: str | None = None,
     env_var_name: str | None = None,
+    check: Callable[[Any], str | None] | None = None,
     registry: OptionRegistry | None = None,
 ) -> ConfigOption[T]:
     """Declare and register an option with a default, e.g.
@@ -132,6 +133,7 @@ def declare(
         secret=secret,
         upstream_default=upstream_default,
         env_var_name=env_var_name,
+        check=check,
         module=_caller_module(),
     )
     return (REGISTRY if registry is None else registry).register(option)
@@ -148,6 +150,7 @@ def declare_optional(
     secret: bool = False,
     upstream_default: str | None = None,
     env_var_name: str | None = None,
+    check: Callable[[Any], str | None] | None = None,
     registry: OptionRegistry | None = None,
 ) -> ConfigOption[T | None]:
     """Declare and register an option without a default; reading it gives None when unset."""
@@ -162,6 +165,7 @@ def declare_optional(
         secret=secret,
         upstream_default=upstream_default,
         env_var_name=env_var_name,
+        check=check,
         module=_caller_module(),
     )
     return (REGISTRY if registry is None else registry).register(option)

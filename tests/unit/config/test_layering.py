@@ -168,3 +168,23 @@ def test_scoped_key_parsing() -> None:
 
 def test_changed_keys_covers_added_removed_and_changed() -> None:
     assert changed_keys({"a": "1", "b": "2", "c": "3"}, {"a": "1", "b": "x", "d": "4"}) == {"b", "c", "d"}
+
+
+def test_observe_configuration_takes_operator_keys_from_the_current_spec() -> None:
+    from flink_operator.config.layering import observe_configuration
+
+    deployed = effective_flink_configuration({}, "ns", "v1_20", {SLOTS: "1", COUNT: "3"})
+    current = {
+        SLOTS: "8",
+        COUNT: "5",
+        "job.autoscaler.enabled": "true",
+        "state.savepoints.dir": "s3://new",
+        "kubernetes.operator.reconcile.interval": "1 s",
+    }
+    observed = observe_configuration(deployed, current)
+    assert observed == {
+        SLOTS: "1",
+        COUNT: "5",
+        "job.autoscaler.enabled": "true",
+        "state.savepoints.dir": "s3://new",
+    }

@@ -231,3 +231,27 @@ def test_resolved_template_reads_are_not_confused_by_each_other() -> None:
     tmpl = declare_optional("p.<name>.class", STRING, "t", registry=registry)
     config = Configuration({f"p.n{i}.class": f"C{i}" for i in range(50)})
     assert [config.get(tmpl.resolve(name=f"n{i}")) for i in range(50)] == [f"C{i}" for i in range(50)]
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("kubernetes.operator.reconcile.parallelism", "0", "-1 (no bound) or a value of at least 1"),
+        ("kubernetes.operator.health.probe.port", "70000", "a value from 1 to 65535"),
+        ("kubernetes.operator.dynamic.config.check.interval", "0 s", "a duration greater than zero"),
+        ("kubernetes.operator.leader-election.lease-name", " ", "a non-empty value"),
+        ("kubernetes.operator.retry.max.attempts", "-2", "a value of at least 0"),
+    ],
+)
+def test_constraints_reject_values_the_operator_cannot_run_with(key: str, value: str, expected: str) -> None:
+    option = load_declared_options().find(key)
+    assert option is not None
+    with pytest.raises(ConfigError) as caught:
+        Configuration({key: value}).get(option)
+    assert str(caught.value) == f"{key}: {value!r} is not allowed here (expected {expected})"
+
+
+def test_unbounded_parallelism_is_allowed() -> None:
+    from flink_operator.config.operator_options import RECONCILE_PARALLELISM
+
+    assert Configuration({"kubernetes.operator.reconcile.parallelism": "-1"}).get(RECONCILE_PARALLELISM) == -1

@@ -156,3 +156,22 @@ def test_redact_text_prefers_longest_value_and_ignores_tiny_ones() -> None:
     assert redact_text("pw=abcdef", ["abc", "abcdef"]) == f"pw={REDACTED}"
     assert redact_text("replicas 1 -> 2", ["1", "", "2"]) == "replicas 1 -> 2"
     assert redact_text("a.b*c", ["a.b*c"]) == REDACTED
+
+
+def test_redactor_for_a_configuration_uses_its_patterns_and_declared_secret_options() -> None:
+    from flink_operator.config.redaction import redactor_for
+
+    values = {"kubernetes.operator.redaction.patterns": r"^env\.java\.opts;connection-string$"}
+    redactor = redactor_for(values)
+    assert redactor.is_secret_key("env.java.opts.all")
+    assert redactor.is_secret_key("my.connection-string")
+    # Declared secret by the plugin system, as a template key.
+    assert redactor.is_secret_key("kubernetes.operator.plugins.listeners.hook.headers")
+    assert not redactor.is_secret_key("taskmanager.numberOfTaskSlots")
+    # A broken pattern list (reported when loading) does not break redaction.
+    assert redactor_for({"kubernetes.operator.redaction.patterns": "("}).is_secret_key("s3.secret-key")
+
+
+def test_http_header_options_are_secret() -> None:
+    assert is_secret_key("kubernetes.operator.user.artifacts.http.header")
+    assert is_secret_key("metrics.reporter.otel.exporter.headers")
