@@ -2,8 +2,9 @@
 
 Understands JSON and YAML bodies, the four PATCH media types, and the `Accept` forms clients send:
 plain JSON/YAML, `as=Table` (kubectl's server-side printing), `as=PartialObjectMetadata[List]` and
-aggregated discovery. Protobuf and CBOR are not spoken: bodies in them get 415 and an `Accept` that
-allows nothing else gets 406, so clients fall back to JSON as they do with such servers.
+aggregated discovery. Responses are never protobuf or CBOR (an `Accept` that allows nothing else gets
+406); protobuf request bodies are decoded for the few kinds `protobuf` knows, other protobuf or CBOR
+bodies get 415.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from . import errors
+from . import errors, protobuf
 
 _PATCH_TYPES = (
     "application/json-patch+json",
@@ -91,6 +92,8 @@ def decode_body(raw: bytes, media_type: str) -> Any:
         return _json(raw)
     if media_type in ("application/yaml", "application/x-yaml", "text/yaml"):
         return _yaml(raw)
+    if media_type == protobuf.PROTOBUF:
+        return protobuf.decode(raw)
     raise errors.unsupported_media_type(media_type)
 
 

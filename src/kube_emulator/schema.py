@@ -51,9 +51,11 @@ def _prune(value: Any, schema: JSON, path: str, unknown: list[str], root: bool =
         props = props or {}
         result: JSON = {}
         for key, item in value.items():
-            if key in props:
+            if embedded and key in _ROOT_KEEP:
+                result[key] = item  # object metadata is the server's business, never the schema's
+            elif key in props:
                 result[key] = _prune(item, props[key], _join(path, key), unknown)
-            elif (embedded and key in _ROOT_KEEP) or _preserves(schema) or additional is True:
+            elif _preserves(schema) or additional is True:
                 result[key] = item
             else:
                 unknown.append(_join(path, key))
@@ -77,6 +79,8 @@ def _default(value: Any, schema: JSON) -> Any:
             if "default" in sub and (key not in value or (value[key] is None and not sub.get("nullable"))):
                 value[key] = copy.deepcopy(sub["default"])
         for key, item in list(value.items()):
+            if key == "metadata" and isinstance(item, dict) and "name" in item:
+                continue
             if key in props:
                 value[key] = _default(item, props[key])
             elif isinstance(schema.get("additionalProperties"), dict):
