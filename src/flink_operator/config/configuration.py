@@ -69,10 +69,6 @@ class Configuration:
             return self
         return Configuration({**self._values, **overrides})
 
-    def without_keys(self, predicate: Any) -> Configuration:
-        """A new configuration without the keys for which `predicate(key)` is true."""
-        return Configuration({k: v for k, v in self._values.items() if not predicate(k)})
-
     def subset(self, prefix: str) -> dict[str, str]:
         """Keys under `prefix` with the prefix stripped, e.g. a plugin's own options."""
         return {k[len(prefix):]: v for k, v in self._values.items() if k.startswith(prefix) and k != prefix}

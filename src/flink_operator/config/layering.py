@@ -149,8 +149,14 @@ def effective_flink_configuration(
     """The flattened configuration of a resource: scoped defaults, then each given
     `spec.flinkConfiguration` in order (e.g. a session cluster's, then its session job's), system options
     dropped from the specs."""
-    result = scoped_defaults(base, namespace, flink_version)
-    for spec in spec_flink_configurations:
+    defaults = scoped_defaults(base, namespace, flink_version)
+    return _overlay_specs(defaults, spec_flink_configurations, registry)
+
+
+def _overlay_specs(
+    result: dict[str, str], specs: Iterable[Mapping[str, Any] | None], registry: OptionRegistry | None
+) -> dict[str, str]:
+    for spec in specs:
         accepted, _ = split_spec_configuration(spec, registry)
         result.update(accepted)
     return result
@@ -225,11 +231,8 @@ class DefaultConfiguration:
         registry: OptionRegistry | None = None,
     ) -> dict[str, str]:
         """`effective_flink_configuration` of a resource on top of this default configuration."""
-        result = self.for_resource(namespace, flink_version).as_dict()
-        for spec in spec_flink_configurations:
-            accepted, _ = split_spec_configuration(spec, registry)
-            result.update(accepted)
-        return result
+        base = self.for_resource(namespace, flink_version).as_dict()
+        return _overlay_specs(base, spec_flink_configurations, registry)
 
     def changed_keys(self, other: DefaultConfiguration) -> frozenset[str]:
         return changed_keys(self.values, other.values)

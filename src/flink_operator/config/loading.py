@@ -150,12 +150,21 @@ def _parse_legacy_lines(text: str, source: str) -> dict[str, str]:
     return flat
 
 
+def parse_config_files(texts: Mapping[str, str]) -> dict[str, str]:
+    """Merge config file contents (path or file name -> text), lowest precedence first. A file named
+    `flink-conf.yaml` may use the legacy line format."""
+    merged: dict[str, str] = {}
+    for name, text in texts.items():
+        merged.update(parse_config_text(text, source=name, legacy=Path(name).name == LEGACY_CONFIG_FILE_NAME))
+    return merged
+
+
 def read_config_file(path: Path) -> dict[str, str]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: cannot be read: {error}") from error
-    return parse_config_text(text, source=str(path), legacy=path.name == LEGACY_CONFIG_FILE_NAME)
+    return parse_config_files({str(path): text})
 
 
 def environment_layer(

@@ -189,12 +189,6 @@ def redactor_for(values: Mapping[str, str], registry: OptionRegistry | None = No
     if raw:
         with contextlib.suppress(ValueParseError):
             patterns.extend(re.compile(p, re.IGNORECASE) for p in REDACTION_PATTERNS.value_type.parse(raw))
-    secret_keys: list[str] = []
-    for option in reg:
-        if not option.secret:
-            continue
-        if option.is_template:
-            patterns.append(re.compile(rf"^(?:{option.key_pattern().pattern})$"))
-        else:
-            secret_keys.extend(option.all_keys)
-    return Redactor(patterns, secret_keys)
+    templates = (option for option in reg if option.secret and option.is_template)
+    patterns.extend(re.compile(rf"^(?:{option.key_pattern().pattern})$") for option in templates)
+    return Redactor(patterns, reg.secret_keys())

@@ -27,17 +27,15 @@ import os
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 from flink_operator.config.errors import ConfigError
 from flink_operator.config.layering import DefaultConfiguration, changed_keys
 from flink_operator.config.loading import (
-    LEGACY_CONFIG_FILE_NAME,
     build_default_configuration,
     candidate_paths,
     load_default_configuration,
     locate_config_files,
-    parse_config_text,
+    parse_config_files,
 )
 from flink_operator.config.operator_options import DYNAMIC_CONFIG_CHECK_INTERVAL, DYNAMIC_CONFIG_ENABLED
 from flink_operator.config.redaction import redactor_for
@@ -118,15 +116,15 @@ class ConfigReloader:
         now = time.time_ns()
         return any(meta is not None and now - meta[3] < _RACY_WINDOW_NS for _, meta in fingerprint)
 
-    def _read_digest(self) -> tuple[str, dict[Path, str]]:
+    def _read_digest(self) -> tuple[str, dict[str, str]]:
         digest = hashlib.sha256()
-        texts: dict[Path, str] = {}
+        texts: dict[str, str] = {}
         for path in locate_config_files(self._environ, self._path):
             try:
                 data = path.read_bytes()
             except OSError:
                 continue  # vanished between locating and reading; the next check sees the new state
-            texts[path] = data.decode("utf-8", errors="replace")
+            texts[str(path)] = data.decode("utf-8", errors="replace")
             digest.update(str(path).encode() + b"\0" + data + b"\0")
         return digest.hexdigest(), texts
 
@@ -140,34 +138,14 @@ class ConfigReloader:
         if digest == self._digest:
             return None
         self._digest = digest
-        try:
-            file_values: dict[str, str] = {}
-            for path, text in texts.items():
-                file_values.update(
-                    parse_config_text(text, source=str(path), legacy=path.name == LEGACY_CONFIG_FILE_NAME)
-                )
-            candidate = build_default_configuration(
-                file_values,
-                tuple(str(p) for p in texts),
-                self._environ,
-                registry=self._registry,
-                generation=self._current.generation + 1,
-            )
-        except ConfigError as error:
-            self._reject(str(error))
-            return None
-        return await self._apply(candidate)
+        return await self.apply_files(texts)
 
     async def apply_files(self, files: Mapping[str, str]) -> ConfigChange | None:
-        """Apply config file contents pushed by someone watching the ConfigMap (`{"config.yaml": text}`,
-        lowest precedence first). Bad content is rejected like a bad file."""
+        """Apply config file contents (name or path -> text, lowest precedence first), e.g. pushed by a
+        component watching the ConfigMap. Bad content is rejected like a bad file; never raises for it."""
         try:
-            file_values: dict[str, str] = {}
-            for name, text in files.items():
-                legacy = name.endswith(LEGACY_CONFIG_FILE_NAME)
-                file_values.update(parse_config_text(text, source=name, legacy=legacy))
             candidate = build_default_configuration(
-                file_values,
+                parse_config_files(files),
                 tuple(files),
                 self._environ,
                 registry=self._registry,
