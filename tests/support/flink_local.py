@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import os
 import signal
 import time
@@ -125,3 +126,46 @@ def kill_all(found: list[tuple[int, str]]) -> None:
     for pid, _ in found:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
+
+
+def _socket_inodes(pid: int) -> set[str]:
+    inodes = set()
+    try:
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(OSError):
+                target = os.readlink(fd)
+                if target.startswith("socket:["):
+                    inodes.add(target[len("socket:[") : -1])
+    except OSError:
+        pass
+    return inodes
+
+
+def _decode_address(hex_address: str) -> tuple[str, int]:
+    host_hex, port_hex = hex_address.split(":")
+    raw = bytes.fromhex(host_hex)
+    if len(raw) == 4:
+        host = ".".join(str(b) for b in reversed(raw))
+    else:
+        words = [raw[i : i + 4][::-1] for i in range(0, 16, 4)]
+        packed = b"".join(words)
+        host = str(ipaddress.IPv6Address(packed))
+        mapped = ipaddress.IPv6Address(packed).ipv4_mapped
+        host = str(mapped) if mapped is not None else host
+    return host, int(port_hex, 16)
+
+
+def listening_addresses(pids: list[int]) -> list[tuple[str, int]]:
+    """(host, port) of each listening TCP socket of ``pids`` (IPv4-mapped addresses shown as IPv4)."""
+    inodes: set[str] = set()
+    for pid in pids:
+        inodes |= _socket_inodes(pid)
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table) as lines:
+            next(lines)
+            for line in lines:
+                fields = line.split()
+                if fields[3] == "0A" and fields[9] in inodes:
+                    found.append(_decode_address(fields[1]))
+    return sorted(found)

@@ -302,7 +302,7 @@ async def _start_zookeeper(
     except OSError as error:
         raise DeploymentError(f"{request.ref}: cannot start ZooKeeper: {error}") from error
     started(proc)
-    await zookeeper.wait_serving(port, launch.settings.operation_timeout)
+    await zookeeper.wait_serving(port, launch.settings.operation_timeout, lambda: processes.is_running(proc))
     if request.mode is ClusterMode.APPLICATION and had_data:
         # The new application's job graph must win over one left in HA metadata by an earlier deployment,
         # or a changed job would come back unchanged; its checkpoints stay, so last-state restores work.

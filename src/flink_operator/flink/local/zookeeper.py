@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from flink_operator.flink.local.distribution import FlinkDistribution
@@ -24,7 +25,7 @@ ROOT = "/flink"
 
 
 def zoo_cfg(data_dir: Path, client_port: int, tick_time_ms: int) -> str:
-    # server.1 is only needed by FlinkZooKeeperQuorumPeer to find its own id; its peer ports stay unused.
+    # No server.N entries: with none, FlinkZooKeeperQuorumPeer runs a standalone server (no peer ports).
     return "\n".join(
         [
             f"tickTime={tick_time_ms}",
@@ -33,7 +34,6 @@ def zoo_cfg(data_dir: Path, client_port: int, tick_time_ms: int) -> str:
             f"dataDir={data_dir}",
             f"clientPort={client_port}",
             "clientPortAddress=127.0.0.1",
-            "server.1=127.0.0.1:0:0",
             "admin.enableServer=false",
             "4lw.commands.whitelist=ruok",
             "",
@@ -84,9 +84,12 @@ async def is_serving(port: int) -> bool:
         writer.close()
 
 
-async def wait_serving(port: int, within: float) -> None:
+async def wait_serving(port: int, within: float, alive: Callable[[], bool]) -> None:
+    """Until ZooKeeper answers; fails at once when ``alive()`` says the server process has exited."""
     deadline = time.monotonic() + within
     while not await is_serving(port):
+        if not alive():
+            raise DeploymentError(f"ZooKeeper for port {port} exited during start-up; see its log")
         if time.monotonic() >= deadline:
             raise DeploymentError(f"ZooKeeper on 127.0.0.1:{port} did not start within {within:.0f} s")
         await asyncio.sleep(0.1)
