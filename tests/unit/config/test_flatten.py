@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from flink_operator.config.flatten import flatten_flink_configuration
 
@@ -60,3 +62,29 @@ def test_input_is_not_modified() -> None:
     node = {"a": {"b": "c"}}
     flatten_flink_configuration(node)
     assert node == {"a": {"b": "c"}}
+
+
+_segments = st.text(alphabet="abcxyz-", min_size=1, max_size=4)
+_leaves = st.one_of(st.text(max_size=5), st.integers(), st.booleans())
+_trees = st.recursive(
+    st.dictionaries(_segments, _leaves, max_size=3),
+    lambda children: st.dictionaries(_segments, st.one_of(_leaves, children), max_size=3),
+    max_leaves=10,
+)
+
+
+def _dotted(tree: dict[str, object], prefix: str = "") -> dict[str, object]:
+    flat: dict[str, object] = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            flat.update(_dotted(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+@given(_trees)
+def test_nested_form_equals_its_dotted_form(tree: dict[str, object]) -> None:
+    flat = flatten_flink_configuration(tree)
+    assert flat == flatten_flink_configuration(_dotted(tree))
+    assert all(isinstance(v, str) for v in flat.values())

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from flink_operator.config.redaction import (
     REDACTED,
@@ -175,3 +177,13 @@ def test_redactor_for_a_configuration_uses_its_patterns_and_declared_secret_opti
 def test_http_header_options_are_secret() -> None:
     assert is_secret_key("kubernetes.operator.user.artifacts.http.header")
     assert is_secret_key("metrics.reporter.otel.exporter.headers")
+
+
+@given(
+    prefix=st.text(max_size=30),
+    suffix=st.text(max_size=30),
+    secret=st.text(min_size=3, max_size=20).filter(lambda s: s.strip("*") != ""),
+)
+def test_redacted_text_never_contains_the_secret(prefix: str, suffix: str, secret: str) -> None:
+    text = f"{prefix}{secret}{suffix}{secret}"
+    assert secret not in redact_text(text, [secret])
