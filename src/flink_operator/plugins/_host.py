@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from prometheus_client import CollectorRegistry
 
 from flink_operator.config.configuration import Configuration
-from flink_operator.config.redaction import Redactor
+from flink_operator.config.redaction import redactor_for
 from flink_operator.plugins._audit import AuditLogListener
 from flink_operator.plugins._calls import PluginCaller, PluginCallError
 from flink_operator.plugins._default_mutator import DefaultFlinkMutator
@@ -42,7 +42,6 @@ if TYPE_CHECKING:
 
 DEFAULT_MUTATOR_NAME = "default"
 AUDIT_LOG_LISTENER_NAME = "audit-log"
-REDACTION_PATTERNS_KEY = "kubernetes.operator.redaction.patterns"
 
 _log = logging.getLogger("flink_operator.plugins")
 
@@ -115,7 +114,7 @@ class PluginHost:
             plugins,
             settings,
             metrics=plugin_metrics(registry),
-            masker=Masker(Redactor(_patterns(flat.get(REDACTION_PATTERNS_KEY)))),
+            masker=Masker(redactor_for(flat)),
             kubernetes_client=kubernetes_client,
         )
 
@@ -139,9 +138,3 @@ class PluginHost:
             except PluginCallError as error:
                 _log.warning("Closing %s %r failed: %s", plugin.kind.title, plugin.name, error.reason)
 
-
-def _patterns(text: str | None) -> list[str]:
-    """`kubernetes.operator.redaction.patterns`: `;`-separated regular expressions."""
-    if not text:
-        return []
-    return [pattern.strip() for pattern in text.split(";") if pattern.strip()]
