@@ -177,8 +177,16 @@ def shape_of(rt: ResourceType) -> Shape:
     return Shape(rt.schema) if rt.custom else Shape(None)
 
 
+_OMIT_EMPTY_METADATA = ("labels", "annotations", "finalizers", "ownerReferences", "managedFields",
+                        "generateName")
+
+
 def _normalise(state: ClusterState, rt: ResourceType, obj: JSON, ctx: WriteContext) -> list[Cause]:
     """Default, prune and validate `obj` in place; returns the validation causes."""
+    metadata = obj["metadata"]
+    for key in _OMIT_EMPTY_METADATA:  # ObjectMeta's fields are `omitempty`, for custom resources too
+        if key in metadata and not metadata[key]:
+            del metadata[key]
     if rt.custom and rt.schema is not None:
         pruned, unknown = prune(obj, rt.schema)
         if unknown:

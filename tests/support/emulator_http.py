@@ -45,8 +45,9 @@ WIDGETS = "/apis/example.com/v1/namespaces/default/widgets"
 CONFIGMAPS = "/api/v1/namespaces/default/configmaps"
 
 
-def widget(name: str, size: int = 1, **extra: Any) -> JSON:
-    metadata = {"name": name, **extra.pop("metadata", {})}
+def widget(object_name: str, size: int = 1, **extra: Any) -> JSON:
+    """A Widget with `spec.size` and any other spec fields given as keywords."""
+    metadata = {"name": object_name, **extra.pop("metadata", {})}
     return {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": metadata,
             "spec": {"size": size, **extra}}
 
