@@ -17,11 +17,17 @@ PROBE = Path(__file__).resolve().parents[3] / ".." / "shared" / "conformance" / 
 
 async def test_conformance_probe_passes_every_check(api_server: EmbeddedApiServer) -> None:
     if not PROBE.is_file():
-        pytest.fail(f"the Kubernetes API contract probe is missing: expected it at {PROBE.resolve()} "
-                    "(../shared/conformance/k8s_api_probe.py relative to the repository root)")
+        pytest.fail(
+            f"the Kubernetes API contract probe is missing: expected it at {PROBE.resolve()} "
+            "(../shared/conformance/k8s_api_probe.py relative to the repository root)"
+        )
     process = await asyncio.create_subprocess_exec(
-        sys.executable, str(PROBE), api_server.url,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        sys.executable,
+        str(PROBE),
+        api_server.url,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
     output, _ = await asyncio.wait_for(process.communicate(), timeout=180)
     text = output.decode(errors="replace")
     failures = [line for line in text.splitlines() if line.startswith("FAIL |")]

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import pytest
-
 from tests.support.emulator_http import CONFIGMAPS, WIDGETS, Http, configmap, eventually, widget
 
 pytestmark = pytest.mark.integration
 
 
 def owned_by(owner: dict, block: bool = True) -> dict:
-    return {"apiVersion": owner["apiVersion"], "kind": owner["kind"], "name": owner["metadata"]["name"],
-            "uid": owner["metadata"]["uid"], "controller": True, "blockOwnerDeletion": block}
+    return {
+        "apiVersion": owner["apiVersion"],
+        "kind": owner["kind"],
+        "name": owner["metadata"]["name"],
+        "uid": owner["metadata"]["uid"],
+        "controller": True,
+        "blockOwnerDeletion": block,
+    }
 
 
 async def gone(http: Http, path: str) -> bool:
@@ -31,8 +36,12 @@ async def test_finalizers_keep_the_object_with_a_deletion_timestamp(crd_http: Ht
     status, body = await crd_http.delete(f"{WIDGETS}/w")
     assert status == 200 and body["metadata"]["deletionTimestamp"]
     assert body["metadata"]["generation"] == 2
-    status, body = await crd_http.patch(f"{WIDGETS}/w", {"metadata": {"finalizers": ["example.com/cleanup", "x/y"]}})
-    assert status == 422 and "no new finalizers can be added if the object is being deleted" in body["message"]
+    status, body = await crd_http.patch(
+        f"{WIDGETS}/w", {"metadata": {"finalizers": ["example.com/cleanup", "x/y"]}}
+    )
+    assert (
+        status == 422 and "no new finalizers can be added if the object is being deleted" in body["message"]
+    )
     status, body = await crd_http.patch(f"{WIDGETS}/w", {"metadata": {"finalizers": None}})
     assert status == 200
     assert await gone(crd_http, f"{WIDGETS}/w")
@@ -117,7 +126,9 @@ async def test_create_in_missing_namespace_is_404(http: Http) -> None:
 
 async def test_crd_deletion_removes_instances_and_the_api(crd_http: Http) -> None:
     await crd_http.post(WIDGETS, widget("w"))
-    status, body = await crd_http.delete("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com")
+    status, body = await crd_http.delete(
+        "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com"
+    )
     assert status == 200
     await eventually(lambda: gone(crd_http, "/apis/example.com/v1"))
     status, body = await crd_http.get(WIDGETS)

@@ -1,9 +1,8 @@
-"""Object lifecycle over real HTTP: creation, metadata, concurrency, generation, status, patches, selectors, lists."""
+"""Objects over real HTTP: creation, metadata, concurrency, generation, status, patches, selectors, lists."""
 
 from __future__ import annotations
 
 import pytest
-
 from tests.support.emulator_http import CONFIGMAPS, WIDGETS, Http, configmap, widget
 
 pytestmark = pytest.mark.integration
@@ -12,11 +11,20 @@ DEPLOYMENTS = "/apis/apps/v1/namespaces/default/deployments"
 
 
 def deployment(name: str, image: str = "flink:1.20") -> dict:
-    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
-            "spec": {"selector": {"matchLabels": {"app": name}},
-                     "template": {"metadata": {"labels": {"app": name}},
-                                  "spec": {"containers": [{"name": "main", "image": image,
-                                                           "env": [{"name": "A", "value": "1"}]}]}}}}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name},
+        "spec": {
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {
+                    "containers": [{"name": "main", "image": image, "env": [{"name": "A", "value": "1"}]}]
+                },
+            },
+        },
+    }
 
 
 async def test_create_returns_201_with_server_populated_metadata(crd_http: Http) -> None:
@@ -46,14 +54,19 @@ async def test_generate_name_appends_five_random_characters(http: Http) -> None:
 async def test_create_without_name_or_generate_name_is_invalid(http: Http) -> None:
     status, body = await http.post(CONFIGMAPS, {"metadata": {}, "data": {}})
     assert status == 422
-    assert body["message"] == ('ConfigMap "" is invalid: metadata.name: Required value: name or generateName '
-                               "is required")
+    assert body["message"] == (
+        'ConfigMap "" is invalid: metadata.name: Required value: name or generateName is required'
+    )
 
 
 async def test_duplicate_create_is_409_already_exists(http: Http) -> None:
     await http.post(CONFIGMAPS, configmap("dup"))
     status, body = await http.post(CONFIGMAPS, configmap("dup"))
-    assert (status, body["reason"], body["message"]) == (409, "AlreadyExists", 'configmaps "dup" already exists')
+    assert (status, body["reason"], body["message"]) == (
+        409,
+        "AlreadyExists",
+        'configmaps "dup" already exists',
+    )
     assert body["details"] == {"name": "dup", "kind": "configmaps"}
 
 
@@ -104,7 +117,9 @@ async def test_put_without_resource_version_is_invalid_for_custom_resources(crd_
 
 async def test_patch_with_stale_resource_version_is_409(http: Http) -> None:
     await http.post(CONFIGMAPS, configmap("c"))
-    status, _ = await http.patch(f"{CONFIGMAPS}/c", {"metadata": {"resourceVersion": "1"}, "data": {"x": "1"}})
+    status, _ = await http.patch(
+        f"{CONFIGMAPS}/c", {"metadata": {"resourceVersion": "1"}, "data": {"x": "1"}}
+    )
     assert status == 409
 
 
@@ -146,7 +161,10 @@ async def test_merge_patch_deep_merges_and_null_deletes(crd_http: Http) -> None:
 
 async def test_json_patch_applies_operations_and_fails_a_test_with_422(crd_http: Http) -> None:
     await crd_http.post(WIDGETS, widget("w", 1, tags=["a"]))
-    ops = [{"op": "add", "path": "/spec/tags/-", "value": "b"}, {"op": "replace", "path": "/spec/size", "value": 4}]
+    ops = [
+        {"op": "add", "path": "/spec/tags/-", "value": "b"},
+        {"op": "replace", "path": "/spec/size", "value": 4},
+    ]
     status, body = await crd_http.patch(f"{WIDGETS}/w", ops, "application/json-patch+json")
     assert status == 200 and body["spec"]["tags"] == ["a", "b"] and body["spec"]["size"] == 4
     failing = [{"op": "test", "path": "/spec/size", "value": 1}, {"op": "remove", "path": "/spec/tags"}]
@@ -157,9 +175,18 @@ async def test_json_patch_applies_operations_and_fails_a_test_with_422(crd_http:
 
 async def test_strategic_merge_patch_merges_lists_by_key_on_builtins(http: Http) -> None:
     await http.post(DEPLOYMENTS, deployment("d"))
-    patch = {"spec": {"template": {"spec": {"containers": [
-        {"name": "main", "image": "flink:2.0", "env": [{"name": "B", "value": "2"}]},
-        {"name": "sidecar", "image": "busybox"}]}}}}
+    patch = {
+        "spec": {
+            "template": {
+                "spec": {
+                    "containers": [
+                        {"name": "main", "image": "flink:2.0", "env": [{"name": "B", "value": "2"}]},
+                        {"name": "sidecar", "image": "busybox"},
+                    ]
+                }
+            }
+        }
+    }
     status, body = await http.patch(f"{DEPLOYMENTS}/d", patch, "application/strategic-merge-patch+json")
     assert status == 200
     containers = body["spec"]["template"]["spec"]["containers"]
@@ -171,7 +198,9 @@ async def test_strategic_merge_patch_merges_lists_by_key_on_builtins(http: Http)
 
 async def test_strategic_merge_patch_on_a_custom_resource_is_415(crd_http: Http) -> None:
     await crd_http.post(WIDGETS, widget("w"))
-    status, body = await crd_http.patch(f"{WIDGETS}/w", {"spec": {"size": 2}}, "application/strategic-merge-patch+json")
+    status, body = await crd_http.patch(
+        f"{WIDGETS}/w", {"spec": {"size": 2}}, "application/strategic-merge-patch+json"
+    )
     assert (status, body["reason"]) == (415, "UnsupportedMediaType")
 
 
@@ -180,12 +209,17 @@ async def test_builtin_defaults_are_applied(http: Http) -> None:
     assert body["spec"]["replicas"] == 1 and body["spec"]["strategy"]["type"] == "RollingUpdate"
     container = body["spec"]["template"]["spec"]["containers"][0]
     assert container["imagePullPolicy"] == "Always" and container["terminationMessagePolicy"] == "File"
-    status, svc = await http.post("/api/v1/namespaces/default/services", {
-        "metadata": {"name": "rest"}, "spec": {"ports": [{"port": 8081}], "selector": {"app": "x"}}})
-    assert status == 201 and svc["spec"]["type"] == "ClusterIP" and svc["spec"]["clusterIP"].startswith("10.96.")
+    status, svc = await http.post(
+        "/api/v1/namespaces/default/services",
+        {"metadata": {"name": "rest"}, "spec": {"ports": [{"port": 8081}], "selector": {"app": "x"}}},
+    )
+    assert (
+        status == 201 and svc["spec"]["type"] == "ClusterIP" and svc["spec"]["clusterIP"].startswith("10.96.")
+    )
     assert svc["spec"]["ports"][0] == {"port": 8081, "protocol": "TCP", "targetPort": 8081}
-    _, secret = await http.post("/api/v1/namespaces/default/secrets",
-                                {"metadata": {"name": "s"}, "stringData": {"k": "v"}})
+    _, secret = await http.post(
+        "/api/v1/namespaces/default/secrets", {"metadata": {"name": "s"}, "stringData": {"k": "v"}}
+    )
     assert secret["type"] == "Opaque" and secret["data"] == {"k": "dg=="} and "stringData" not in secret
 
 
@@ -200,8 +234,15 @@ async def test_list_has_kind_resource_version_and_builtin_items_without_type_met
 async def test_label_selectors_filter_lists(http: Http) -> None:
     for name, labels in (("a", {"app": "x", "tier": "1"}), ("b", {"app": "y"}), ("c", {})):
         await http.post(CONFIGMAPS, configmap(name, labels=labels))
-    cases = {"app=x": ["a"], "app!=x": ["b", "c"], "app in (x,y)": ["a", "b"], "app notin (x)": ["b", "c"],
-             "tier": ["a"], "!tier": ["b", "c"], "app,app==y": ["b"]}
+    cases = {
+        "app=x": ["a"],
+        "app!=x": ["b", "c"],
+        "app in (x,y)": ["a", "b"],
+        "app notin (x)": ["b", "c"],
+        "tier": ["a"],
+        "!tier": ["b", "c"],
+        "app,app==y": ["b"],
+    }
     for selector, expected in cases.items():
         _, body = await http.get(CONFIGMAPS, labelSelector=selector)
         assert [i["metadata"]["name"] for i in body["items"]] == expected, selector
@@ -219,7 +260,10 @@ async def test_field_selectors_filter_lists_and_unknown_fields_are_400(crd_http:
     assert [i["metadata"]["name"] for i in body["items"]] == ["b"]
     status, body = await crd_http.get(WIDGETS, fieldSelector="spec.size=1")
     assert status == 400
-    assert body["message"] == '"spec.size" is not a known field selector: only "metadata.name", "metadata.namespace"'
+    assert (
+        body["message"]
+        == '"spec.size" is not a known field selector: only "metadata.name", "metadata.namespace"'
+    )
 
 
 async def test_list_pagination_with_limit_and_continue(http: Http) -> None:
@@ -244,29 +288,53 @@ async def test_cluster_wide_list_spans_namespaces(http: Http) -> None:
     await http.post("/api/v1/namespaces/other/configmaps", configmap("there"))
     _, body = await http.get("/api/v1/configmaps")
     assert [(i["metadata"]["namespace"], i["metadata"]["name"]) for i in body["items"]] == [
-        ("default", "here"), ("other", "there")]
+        ("default", "here"),
+        ("other", "there"),
+    ]
 
 
 async def test_events_core_and_events_k8s_io(http: Http) -> None:
-    event = {"metadata": {"generateName": "w."}, "involvedObject": {"kind": "Widget", "name": "w1"},
-             "reason": "Created", "message": "hello", "type": "Normal"}
+    event = {
+        "metadata": {"generateName": "w."},
+        "involvedObject": {"kind": "Widget", "name": "w1"},
+        "reason": "Created",
+        "message": "hello",
+        "type": "Normal",
+    }
     status, _ = await http.post("/api/v1/namespaces/default/events", event)
     assert status == 201
-    _, body = await http.get("/api/v1/namespaces/default/events", fieldSelector="involvedObject.name=w1,reason=Created")
+    _, body = await http.get(
+        "/api/v1/namespaces/default/events", fieldSelector="involvedObject.name=w1,reason=Created"
+    )
     assert len(body["items"]) == 1
-    new_event = {"apiVersion": "events.k8s.io/v1", "kind": "Event", "metadata": {"name": "e1"},
-                 "eventTime": "2024-01-01T00:00:00.000000Z", "reportingController": "c", "reportingInstance": "i",
-                 "action": "Act", "reason": "R", "type": "Warning", "regarding": {"kind": "Widget", "name": "w1"}}
+    new_event = {
+        "apiVersion": "events.k8s.io/v1",
+        "kind": "Event",
+        "metadata": {"name": "e1"},
+        "eventTime": "2024-01-01T00:00:00.000000Z",
+        "reportingController": "c",
+        "reportingInstance": "i",
+        "action": "Act",
+        "reason": "R",
+        "type": "Warning",
+        "regarding": {"kind": "Widget", "name": "w1"},
+    }
     status, _ = await http.post("/apis/events.k8s.io/v1/namespaces/default/events", new_event)
     assert status == 201
-    _, body = await http.get("/apis/events.k8s.io/v1/namespaces/default/events", fieldSelector="regarding.name=w1")
+    _, body = await http.get(
+        "/apis/events.k8s.io/v1/namespaces/default/events", fieldSelector="regarding.name=w1"
+    )
     assert [i["metadata"]["name"] for i in body["items"]] == ["e1"]
 
 
 async def test_lease_compare_and_swap(http: Http) -> None:
     leases = "/apis/coordination.k8s.io/v1/namespaces/default/leases"
-    lease = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": {"name": "lock"},
-             "spec": {"holderIdentity": "a", "leaseDurationSeconds": 15}}
+    lease = {
+        "apiVersion": "coordination.k8s.io/v1",
+        "kind": "Lease",
+        "metadata": {"name": "lock"},
+        "spec": {"holderIdentity": "a", "leaseDurationSeconds": 15},
+    }
     _, created = await http.post(leases, lease)
     assert (await http.post(leases, lease))[0] == 409
     created["spec"]["holderIdentity"] = "b"
@@ -289,7 +357,9 @@ async def test_scale_subresource_reads_and_writes_replicas(http: Http) -> None:
 
 
 async def test_yaml_request_bodies_and_responses(http: Http) -> None:
-    status, _ = await http.request("POST", CONFIGMAPS, "metadata: {name: y}\ndata: {a: '1'}\n", "application/yaml")
+    status, _ = await http.request(
+        "POST", CONFIGMAPS, "metadata: {name: y}\ndata: {a: '1'}\n", "application/yaml"
+    )
     assert status == 201
     status, text = await http.request("GET", f"{CONFIGMAPS}/y", headers={"Accept": "application/yaml"})
     assert status == 200 and "name: y" in text

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from tests.support.emulator_http import CONFIGMAPS, Http, configmap
 
 from kube_emulator import EmbeddedApiServer
-from tests.support.emulator_http import CONFIGMAPS, Http, configmap
 
 pytestmark = pytest.mark.integration
 
@@ -29,8 +29,9 @@ async def test_watch_from_resource_version_replays_only_later_changes(http: Http
     await http.post(CONFIGMAPS, configmap("b"))
     await http.patch(f"{CONFIGMAPS}/a", {"data": {"x": "1"}})
     await http.delete(f"{CONFIGMAPS}/b")
-    events, _ = await http.watch(CONFIGMAPS, {"resourceVersion": listed["metadata"]["resourceVersion"]},
-                                 lambda ev: len(ev) >= 3)
+    events, _ = await http.watch(
+        CONFIGMAPS, {"resourceVersion": listed["metadata"]["resourceVersion"]}, lambda ev: len(ev) >= 3
+    )
     assert names(events) == [("ADDED", "b"), ("MODIFIED", "a"), ("DELETED", "b")]
     versions = [int(e["object"]["metadata"]["resourceVersion"]) for e in events]
     assert versions == sorted(versions) and len(set(versions)) == 3
@@ -44,8 +45,12 @@ async def test_watch_delivers_live_changes_in_order(http: Http) -> None:
         for i in range(5):
             await http.post(CONFIGMAPS, configmap(f"c{i}"))
 
-    events, _ = await http.watch(CONFIGMAPS, {"resourceVersion": listed["metadata"]["resourceVersion"]},
-                                 lambda ev: len(ev) >= 5, during=writes)
+    events, _ = await http.watch(
+        CONFIGMAPS,
+        {"resourceVersion": listed["metadata"]["resourceVersion"]},
+        lambda ev: len(ev) >= 5,
+        during=writes,
+    )
     assert names(events) == [("ADDED", f"c{i}") for i in range(5)]
 
 
@@ -59,8 +64,12 @@ async def test_watch_label_selector_reports_selector_transitions(http: Http) -> 
         await http.post(CONFIGMAPS, configmap("other", labels={"app": "z"}))
         await http.patch(f"{CONFIGMAPS}/a", {"metadata": {"labels": {"app": "x"}}})
 
-    events, _ = await http.watch(CONFIGMAPS, {"resourceVersion": listed["metadata"]["resourceVersion"],
-                                              "labelSelector": "app=x"}, lambda ev: len(ev) >= 2, during=writes)
+    events, _ = await http.watch(
+        CONFIGMAPS,
+        {"resourceVersion": listed["metadata"]["resourceVersion"], "labelSelector": "app=x"},
+        lambda ev: len(ev) >= 2,
+        during=writes,
+    )
     assert names(events) == [("DELETED", "a"), ("ADDED", "a")]
 
 
@@ -70,8 +79,9 @@ async def test_watch_single_object_by_field_selector(http: Http) -> None:
         await http.post(CONFIGMAPS, configmap("other"))
         await http.post(CONFIGMAPS, configmap("mine"))
 
-    events, _ = await http.watch(CONFIGMAPS, {"fieldSelector": "metadata.name=mine"}, lambda ev: len(ev) >= 1,
-                                 during=writes)
+    events, _ = await http.watch(
+        CONFIGMAPS, {"fieldSelector": "metadata.name=mine"}, lambda ev: len(ev) >= 1, during=writes
+    )
     assert names(events) == [("ADDED", "mine")]
 
 
@@ -80,8 +90,9 @@ async def test_watch_from_compacted_resource_version_is_410_gone(http: Http) -> 
     _, first = await http.post(CONFIGMAPS, configmap("a"))
     for i in range(5):
         await http.patch(f"{CONFIGMAPS}/a", {"data": {"i": str(i)}})
-    events, ended = await http.watch(CONFIGMAPS, {"resourceVersion": first["metadata"]["resourceVersion"]},
-                                     lambda ev: len(ev) >= 1)
+    events, _ = await http.watch(
+        CONFIGMAPS, {"resourceVersion": first["metadata"]["resourceVersion"]}, lambda ev: len(ev) >= 1
+    )
     assert events[0]["type"] == "ERROR"
     assert (events[0]["object"]["code"], events[0]["object"]["reason"]) == (410, "Expired")
     assert events[0]["object"]["message"].startswith("too old resource version")
@@ -91,8 +102,9 @@ async def test_compact_hook_forces_410_on_resume(http: Http, api_server: Embedde
     _, created = await http.post(CONFIGMAPS, configmap("a"))
     await http.patch(f"{CONFIGMAPS}/a", {"data": {"x": "1"}})
     api_server.hooks.compact()
-    events, _ = await http.watch(CONFIGMAPS, {"resourceVersion": created["metadata"]["resourceVersion"]},
-                                 lambda ev: len(ev) >= 1)
+    events, _ = await http.watch(
+        CONFIGMAPS, {"resourceVersion": created["metadata"]["resourceVersion"]}, lambda ev: len(ev) >= 1
+    )
     assert events[0]["object"]["code"] == 410
 
 
@@ -105,15 +117,24 @@ async def test_watch_timeout_seconds_ends_the_stream(http: Http) -> None:
 async def test_watch_bookmarks_carry_the_current_resource_version(http: Http) -> None:
     _, created = await http.post(CONFIGMAPS, configmap("a"))
     rv = created["metadata"]["resourceVersion"]
-    events, _ = await http.watch(CONFIGMAPS, {"resourceVersion": rv, "allowWatchBookmarks": "true"},
-                                 lambda ev: any(e["type"] == "BOOKMARK" for e in ev))
-    bookmark = [e for e in events if e["type"] == "BOOKMARK"][0]
-    assert bookmark["object"]["kind"] == "ConfigMap" and bookmark["object"]["metadata"]["resourceVersion"] == rv
+    events, _ = await http.watch(
+        CONFIGMAPS,
+        {"resourceVersion": rv, "allowWatchBookmarks": "true"},
+        lambda ev: any(e["type"] == "BOOKMARK" for e in ev),
+    )
+    bookmark = next(e for e in events if e["type"] == "BOOKMARK")
+    assert (
+        bookmark["object"]["kind"] == "ConfigMap" and bookmark["object"]["metadata"]["resourceVersion"] == rv
+    )
 
 
 async def test_watch_send_initial_events_ends_with_initial_events_end_bookmark(http: Http) -> None:
     await http.post(CONFIGMAPS, configmap("a"))
-    params = {"sendInitialEvents": "true", "resourceVersionMatch": "NotOlderThan", "allowWatchBookmarks": "true"}
+    params = {
+        "sendInitialEvents": "true",
+        "resourceVersionMatch": "NotOlderThan",
+        "allowWatchBookmarks": "true",
+    }
     events, _ = await http.watch(CONFIGMAPS, params, lambda ev: len(ev) >= 2)
     assert names(events)[0] == ("ADDED", "a")
     assert events[1]["type"] == "BOOKMARK"
@@ -128,7 +149,7 @@ async def test_cut_watches_hook_closes_open_streams(http: Http, api_server: Embe
             await asyncio.sleep(0.01)
         assert api_server.hooks.cut_watches() == 1
 
-    events, ended = await http.watch(CONFIGMAPS, {"resourceVersion": "0"}, lambda ev: False, during=cut)
+    _, ended = await http.watch(CONFIGMAPS, {"resourceVersion": "0"}, lambda ev: False, during=cut)
     assert ended
 
 
