@@ -92,14 +92,20 @@ def is_ours(record: ProcessRecord) -> bool:
 
 
 def is_running(record: ProcessRecord) -> bool:
-    """Ours and not exited (a zombie counts as exited; our own children are reaped here)."""
+    """Ours and not exited (a zombie counts as exited). For our own children the kernel's answer to
+    waitpid decides (and reaps them); others are checked through /proc."""
     child = _children.get(record.pid)
-    if child is not None:
+    if (
+        child is not None
+        and child.pid == record.pid
+        and start_ticks(record.pid) in (record.start_ticks, None)
+    ):
         code = child.poll()
-        if code is not None:
-            _exit_codes[record.pid] = code
-            del _children[record.pid]
-            return False
+        if code is None:
+            return True
+        _exit_codes[record.pid] = code
+        del _children[record.pid]
+        return False
     if not is_ours(record):
         return False
     fields = _stat_fields(record.pid)
