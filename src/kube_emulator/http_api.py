@@ -304,7 +304,8 @@ class HttpApi:
         wanted = negotiate(request.headers.get("Accept", ""), allow_table=True)
         response = self._render_result(rt, result, wanted)
         for warning in ctx.warnings:
-            response.headers.add("Warning", f'299 - "{warning}"'.replace("\n", " "))
+            escaped = warning.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+            response.headers.add("Warning", f'299 - "{escaped}"')
         return response
 
     def _write_context(self, request: web.Request) -> writes.WriteContext:
