@@ -1,4 +1,4 @@
-"""The operator's client, lightkube's AsyncClient, against the emulator: CRUD, patches, status, leases, watches."""
+"""lightkube's AsyncClient against the emulator: CRUD, patch types, status, leases, events, watches."""
 
 from __future__ import annotations
 
