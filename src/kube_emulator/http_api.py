@@ -101,9 +101,9 @@ class HttpApi:
                     await asyncio.sleep(rule.delay)
                 if rule.drop:
                     if request.transport is not None:
-                        request.transport.close()
+                        request.transport.abort()
                     record.status = -1
-                    raise ConnectionResetError("dropped by fault injection")
+                    return web.Response(status=499)  # never reaches the client: the connection is gone
                 if rule.status:
                     raise rule.error()
             response: web.StreamResponse = await handler(request)
