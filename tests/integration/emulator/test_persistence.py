@@ -1,4 +1,4 @@
-"""Persistence to a state directory: a restarted emulator keeps its objects and a monotonic resourceVersion."""
+"""Persistence to a state directory: a restarted emulator keeps its objects and a monotonic version."""
 
 from __future__ import annotations
 

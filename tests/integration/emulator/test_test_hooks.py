@@ -1,4 +1,4 @@
-"""The emulator's test hooks: fault injection, latency, request log, seeding, status helpers, thread runner."""
+"""The test hooks: fault injection, latency, request log, seeding, status helpers, thread runner."""
 
 from __future__ import annotations
 
