@@ -87,8 +87,8 @@ PLUGIN_CLASS = {
     kind: declare_optional(
         f"kubernetes.operator.plugins.{kind}.<name>.class",
         STRING,
-        f"Class (`package.module:Class` or `package.module.Class`) of the {kind[:-1]} named <name>; "
-        f"every other `kubernetes.operator.plugins.{kind}.<name>.*` key goes to its configure().",
+        f"Class (`package.module:Class` or `package.module.Class`) of the {kind[:-1]} named <name>; all "
+        f"`kubernetes.operator.plugins.{kind}.<name>.*` keys, prefix removed, go to its configure().",
     )
     for kind in ("validators", "mutators", "listeners")
 }

@@ -12,6 +12,7 @@ from flink_operator.api import FlinkDeployment
 from flink_operator.plugins import FlinkResourceValidator
 from flink_operator.plugins._host import PluginHost
 from flink_operator.plugins._validation import ValidationMessage, ValidationReport
+from flink_operator.validation.default_validator import DefaultValidator
 
 pytestmark = pytest.mark.unit
 
@@ -122,3 +123,15 @@ def test_sync_convenience_for_offline_tools(make_host: MakeHost) -> None:
 async def test_non_flink_resources_are_refused(make_host: MakeHost) -> None:
     with pytest.raises(TypeError, match="not a Flink resource"):
         await make_host().validators.validate("a string")  # type: ignore[arg-type]
+
+
+async def test_the_real_default_validator_runs_first_beside_plugins(make_host: MakeHost) -> None:
+    host = make_host({V + "strict.class": f"{C}:RejectingValidator"}, default_validator=DefaultValidator())
+    resource = deployment()
+    resource.spec.service_account = None
+    report = await host.validators.validate_deployment(resource)
+    assert [m.validator for m in report.messages] == ["default", "strict"]
+    assert "serviceAccount" in report.messages[0].message
+    assert report.describe().endswith("; [strict] rejected by configuration")
+    plain = make_host(default_validator=DefaultValidator())
+    assert (await plain.validators.validate_deployment(deployment())).ok
