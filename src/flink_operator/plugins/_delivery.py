@@ -105,7 +105,11 @@ class _ListenerWorker:
             self._dropped(dropped)
         self._depth.set(len(self._queue))
         if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run(), name=f"listener:{self.name}")
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                raise RuntimeError("listeners must be notified from the operator's event loop") from None
+            self._task = loop.create_task(self._run(), name=f"listener:{self.name}")
 
     def _dropped(self, delivery: _Delivery) -> None:
         self._metrics.dropped.labels(self.name, "overflow").inc()
@@ -226,7 +230,11 @@ class ListenerDispatcher:
         workers = self._accepting(method)
         if not workers:
             return
-        masked, masked_previous, _ = self._masker.pair(resource, previous_status)
+        try:
+            masked, masked_previous, _ = self._masker.pair(resource, previous_status)
+        except Exception:
+            self._unmaskable(workers, method, resource)
+            return
         context: StatusUpdateContext[Any, Any] = StatusUpdateContext(
             resource=masked,
             previous_status=masked_previous,
@@ -243,7 +251,11 @@ class ListenerDispatcher:
         if not workers:
             return
         view = event if isinstance(event, KubernetesEvent) else KubernetesEvent.from_manifest(event)
-        masked, _, secrets = self._masker.pair(resource, None)
+        try:
+            masked, _, secrets = self._masker.pair(resource, None)
+        except Exception:
+            self._unmaskable(workers, method, resource)
+            return
         view = replace(view, message=self._masker.text(view.message, secrets))
         context: ResourceEventContext[Any] = ResourceEventContext(
             resource=masked,
@@ -262,6 +274,12 @@ class ListenerDispatcher:
                 _log.debug("Listeners are shut down: %s not delivered", method)
             return []
         return workers
+
+    def _unmaskable(self, workers: list[_ListenerWorker], method: str, resource: FlinkResource) -> None:
+        # Never let a notification fail the caller; without a masked copy nothing may be delivered.
+        _log.exception("Cannot mask %s for %s; listeners are not told about it", _subject(resource), method)
+        for worker in workers:
+            self._metrics.dropped.labels(worker.name, "unmaskable").inc()
 
     @staticmethod
     def _offer(workers: list[_ListenerWorker], delivery: _Delivery) -> None:

@@ -137,4 +137,3 @@ class PluginHost:
                 await PluginCaller(plugin.name, timeout=remaining).call(close)
             except PluginCallError as error:
                 _log.warning("Closing %s %r failed: %s", plugin.kind.title, plugin.name, error.reason)
-

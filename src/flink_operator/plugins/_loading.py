@@ -12,6 +12,7 @@ serves anything).
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.metadata
 import inspect
@@ -50,7 +51,7 @@ class LoadedPlugin:
     instance: object
     config: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
-    @property
+    @functools.cached_property
     def methods(self) -> frozenset[str]:
         """The role's methods this plugin really implements (inherited no-ops excluded)."""
         return implemented_methods(self.instance, self.kind)

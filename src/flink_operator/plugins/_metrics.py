@@ -4,7 +4,8 @@
 `timeout`, `invalid` for a result of the wrong type).
 `flink_operator_listener_deliveries_total{listener,outcome}`: listener calls (`ok`, `error`, `timeout`).
 `flink_operator_listener_dropped_total{listener,reason}`: notifications never delivered (`overflow` of the
-listener's queue, `shutdown` when the drain deadline passed, `closed` after shutdown began).
+listener's queue, `shutdown` when the drain deadline passed, `closed` after shutdown began, `unmaskable` when
+the resource could not be copied with its secrets masked).
 `flink_operator_listener_queue_depth{listener}`: notifications waiting per listener.
 `flink_operator_http_sink_requests_total{listener,outcome}`: HTTP sink requests (`delivered`, `retried`,
 `failed`, `dropped`).

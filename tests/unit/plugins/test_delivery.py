@@ -28,6 +28,7 @@ from tests.support.plugin_resources import (
     with_status,
 )
 
+from flink_operator.api import FlinkDeployment
 from flink_operator.plugins import StatusUpdateContext
 from flink_operator.plugins._host import PluginHost
 
@@ -250,3 +251,31 @@ async def test_audit_log_runs_as_a_listener(make_host: MakeHost, caplog: pytest.
     lines = [r.getMessage() for r in caplog.records if r.name == "flink_operator.audit"]
     assert [line.split(" | ")[2].strip() for line in lines] == ["STABLE", "JOBSTATUSCHANGED"]
     assert not any(SECRET_CONFIG_VALUE in line for line in lines)
+
+
+class UnreadableDeployment(FlinkDeployment):
+    def to_dict(self) -> dict[str, Any]:
+        raise ValueError("cannot serialise")
+
+
+async def test_a_resource_that_cannot_be_masked_is_not_delivered_and_the_caller_is_unharmed(
+    make_host: MakeHost, caplog: pytest.LogCaptureFixture
+) -> None:
+    registry = CollectorRegistry()
+    host = make_host({L + "recorder.class": f"{C}:RecordingListener"}, registry=registry)
+    broken = UnreadableDeployment.model_validate(deployment().model_dump())
+    host.listeners.notify_status_update(broken, None)
+    host.listeners.notify_event(broken, event())
+    await host.aclose()
+    assert listener(host, "recorder").heard == []
+    assert (
+        sample(registry, "flink_operator_listener_dropped_total", listener="recorder", reason="unmaskable")
+        == 2
+    )
+    assert any("Cannot mask FlinkDeployment flink/orders" in m for m in caplog.messages)
+
+
+def test_notifying_outside_the_event_loop_is_a_clear_error(make_host: MakeHost) -> None:
+    host = make_host()
+    with pytest.raises(RuntimeError, match="from the operator's event loop"):
+        host.listeners.notify_event(deployment(), event())
