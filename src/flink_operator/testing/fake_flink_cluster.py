@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import fnmatch
 import io
+import re
 import secrets
 import shlex
 import uuid
@@ -28,9 +29,10 @@ from flink_operator.testing.fake_flink_errors import (
     checkpoint_failure_trace,
     disposal_failure_trace,
     missing_job_trace,
+    savepoint_directory_failure_trace,
 )
 from flink_operator.testing.fake_flink_jobs import DEFAULT_TOPOLOGY, FakeJob, FakeTiming, VertexSpec
-from flink_operator.testing.fake_flink_snapshots import SnapshotStore, normalise_path
+from flink_operator.testing.fake_flink_snapshots import SnapshotStore, normalise_path, to_local_path
 
 __all__ = ["FakeCluster", "FakeClusterSettings", "FaultRule", "JarRecord", "Operation", "Submission"]
 
@@ -114,6 +116,24 @@ class FaultRule:
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method is None or self.method.upper() == method) and fnmatch.fnmatchcase(path, self.path)
+
+
+def _directory_usable(directory: str) -> bool:
+    """Flink creates the savepoint's target directory first; the fake does the same (directories only)."""
+    local = to_local_path(directory)
+    if local is None:
+        return True
+    try:
+        local.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return local.is_dir()
+
+
+def _job_name(entry_class: str) -> str:
+    """The name the example jobs give themselves: ``demo.CounterJob`` runs as "counter-job"."""
+    simple = entry_class.rsplit(".", 1)[-1]
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", simple).lower()
 
 
 class FakeCluster:
@@ -257,10 +277,11 @@ class FakeCluster:
             )
         if entry not in jar.classes:
             message = f"The program's entry point class '{entry}' was not found in the jar file."
+            program_error = f"org.apache.flink.client.program.ProgramInvocationException: {message}"
             raise FakeRestError.internal(
                 "java.util.concurrent.CompletionException",
-                f"org.apache.flink.client.program.ProgramInvocationException: {message}",
-                cause=f"java.lang.ClassNotFoundException: {entry}",
+                program_error,
+                cause=[program_error, f"java.lang.ClassNotFoundException: {entry}"],
             )
         job_id = str(body.get("jobId") or secrets.token_hex(16)).lower()
         if job_id in self.jobs:
@@ -288,7 +309,7 @@ class FakeCluster:
         job = FakeJob(
             host=self,
             jid=job_id,
-            name=job_config.get("pipeline.name") or entry.rsplit(".", 1)[-1],
+            name=job_config.get("pipeline.name") or _job_name(entry),
             jar_id=jar_id,
             entry_class=entry,
             program_args=program_args,
@@ -396,6 +417,10 @@ class FakeCluster:
             self._fail_operation(
                 operation, missing_job_trace(job_id), "java.util.concurrent.CompletionException"
             )
+            return trigger_id
+        if not _directory_usable(directory):
+            trace = savepoint_directory_failure_trace(directory)
+            self._fail_operation(operation, trace, "java.util.concurrent.CompletionException")
             return trigger_id
         injected = self.savepoint_failures.pop(0) if self.savepoint_failures else None
 

@@ -7,18 +7,32 @@ ones observed from Flink 2.3 and 1.20 (see tests/unit/flink_rest/data).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["FakeRestError"]
+__all__ = [
+    "FakeRestError",
+    "checkpoint_failure_trace",
+    "disposal_failure_trace",
+    "java_trace",
+    "missing_job_trace",
+    "savepoint_directory_failure_trace",
+]
 
 _FRAME = "\tat org.apache.flink.runtime.rest.handler.AbstractHandler.respondAsLeader(AbstractHandler.java:1)"
 
 
-def _trace(exception_class: str, message: str, cause: str | None = None) -> str:
+def _trace(exception_class: str, message: str, cause: str | Sequence[str] | None = None) -> str:
+    """A Java stack trace: the exception, then each cause (outermost first) as a "Caused by:" section."""
     text = f"{exception_class}: {message}\n{_FRAME}"
-    if cause:
-        text += f"\nCaused by: {cause}\n{_FRAME}"
+    causes = [cause] if isinstance(cause, str) else list(cause or ())
+    for each in causes:
+        text += f"\nCaused by: {each}\n{_FRAME}"
     return text
+
+
+def java_trace(exception_class: str, message: str, causes: Sequence[str] = ()) -> str:
+    return _trace(exception_class, message, causes)
 
 
 class FakeRestError(Exception):
@@ -40,7 +54,9 @@ class FakeRestError(Exception):
         )
 
     @classmethod
-    def internal(cls, exception_class: str, message: str, cause: str | None = None) -> FakeRestError:
+    def internal(
+        cls, exception_class: str, message: str, cause: str | Sequence[str] | None = None
+    ) -> FakeRestError:
         trace = _trace(exception_class, message, cause)
         return cls(
             500,
@@ -105,4 +121,14 @@ def disposal_failure_trace(path: str) -> str:
     return (
         f"org.apache.flink.util.FlinkException: Could not dispose savepoint {path}.\n{_FRAME}\n"
         f"Caused by: java.io.FileNotFoundException: {missing}\n{frame}"
+    )
+
+
+def savepoint_directory_failure_trace(directory: str) -> str:
+    io_problem = "An Exception occurred while triggering the checkpoint. IO-problem detected."
+    inner = f"org.apache.flink.runtime.checkpoint.CheckpointException: {io_problem}"
+    return java_trace(
+        "java.util.concurrent.CompletionException",
+        inner,
+        [inner, f"java.io.IOException: Failed to create savepoint directory at {directory}"],
     )

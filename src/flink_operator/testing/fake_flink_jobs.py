@@ -1,10 +1,12 @@
 """The job model of the fake Flink server: states, vertices, a counter that is kept in snapshots, checkpoints.
 
-A fake job behaves like the counter test job on real Flink: while all its tasks run it counts records at a
-steady rate (``--sleepMs`` in its program arguments sets it as real throttling would), its count is part of
-every checkpoint and savepoint, and a job restored from one continues from that count. The count is exposed
-like the real job exposes it: the gauge ``counter.totalCount`` of the vertex holding the counter, summed
-over subtasks.
+A fake job behaves like the example counter job (examples/jobs/counter) on real Flink: while all its tasks
+run it counts records at a steady rate (``--sleepMs`` in its program arguments sets it as the real
+throttling does), spread over ``--keys`` keys; its counts are part of every checkpoint and savepoint, and a
+job restored from one continues from them. Progress is exposed as the real job exposes it: the gauges
+``counter.maxCount`` (the largest per-key count a subtask produced since it started) and
+``counter.firstCount`` (the count of its first record since it started: 1 after a fresh start, more after
+a restore) of the vertex holding the counter.
 
 State changes are scheduled on the shared timers of the server (see ``fake_flink_clock``): submission goes
 INITIALIZING -> CREATED -> RUNNING (vertices DEPLOYING -> RUNNING); cancel goes CANCELLING -> CANCELED;
@@ -192,6 +194,7 @@ class FakeJob:
     wanted_parallelism: dict[str, tuple[int, int]] = field(default_factory=dict)
     last_rescale: float = 0.0
     _count: float = 0.0
+    _count_at_start: float = 0.0
     _counting_since: float | None = None
     _timers: list[Timer] = field(default_factory=list)
     _periodic: Timer | None = None
@@ -263,6 +266,35 @@ class FakeJob:
             extra = (self.host.monotonic() - self._counting_since) * self.rate
         return int(self._count + extra)
 
+    @property
+    def keys(self) -> int:
+        value = _arg(self.program_args, "--keys")
+        return int(value) if value is not None and value.isdigit() and int(value) > 0 else 4
+
+    def counter_gauges(self, subtasks: int) -> list[tuple[int, int]]:
+        """(firstCount, maxCount) per subtask of the counter, as the example job reports them.
+
+        Records go to keys round robin; key ``k`` lives on subtask ``k % subtasks``. A subtask that owns
+        no key, or has processed nothing since the tasks started, reports (0, 0).
+        """
+        keys = self.keys
+
+        def per_key(total: int, key: int) -> int:
+            return total // keys + (1 if key < total % keys else 0)
+
+        at_start = int(self._count_at_start)
+        now = self.count() if self._counting_since is not None else at_start
+        gauges = []
+        for subtask in range(subtasks):
+            owned = [k for k in range(keys) if k % subtasks == subtask]
+            processed = [k for k in owned if per_key(now, k) > per_key(at_start, k)]
+            if not processed:
+                gauges.append((0, 0))
+                continue
+            first = per_key(at_start, processed[0]) + 1
+            gauges.append((first, max(per_key(now, k) for k in processed)))
+        return gauges
+
     def completed(self) -> list[CheckpointRecord]:
         return [c for c in self.checkpoints if c.status == "COMPLETED"]
 
@@ -296,6 +328,7 @@ class FakeJob:
     def _start_counting(self) -> None:
         if self._counting_since is None:
             self._counting_since = self.host.monotonic()
+            self._count_at_start = self._count
 
     def _stop_counting(self) -> None:
         if self._counting_since is not None:

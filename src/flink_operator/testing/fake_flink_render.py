@@ -454,9 +454,9 @@ def _vertex_metrics(job: FakeJob, vertex: FakeVertex) -> dict[str, list[float]]:
             vertex, per_subtask if source else 0.0
         )
     if vertex.spec.counter:
-        total = job.count()
-        share, rest = divmod(total, max(p, 1))
-        metrics["counter.totalCount"] = [float(share + (1 if i < rest else 0)) for i in range(p)]
+        gauges = job.counter_gauges(p)
+        metrics["counter.firstCount"] = [float(first) for first, _ in gauges]
+        metrics["counter.maxCount"] = [float(highest) for _, highest in gauges]
     for name, value in vertex.metric_overrides.items():
         metrics[name] = (
             [float(v) for v in value] if isinstance(value, list) else _subtask_values(vertex, float(value))

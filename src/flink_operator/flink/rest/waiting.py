@@ -20,12 +20,14 @@ from flink_operator.flink.rest.client import DEFAULT_AGGREGATIONS, FlinkRestClie
 from flink_operator.flink.rest.errors import (
     DeadlineExceeded,
     JobTerminated,
+    NotFound,
     TriggerFailed,
     root_cause_message,
 )
 from flink_operator.flink.rest.models.jobs import ExecutionState, JobDetails, JobState, SerializedFailure
 from flink_operator.flink.rest.models.metrics import AggregatedMetric
 from flink_operator.flink.rest.models.snapshots import (
+    CheckpointDetails,
     CheckpointTriggerStatus,
     DisposalStatus,
     SavepointStatus,
@@ -41,6 +43,7 @@ __all__ = [
     "read_fresh_vertex_metrics",
     "savepoint_outcome",
     "wait_for_checkpoint",
+    "wait_for_checkpoint_details",
     "wait_for_disposal",
     "wait_for_job_running",
     "wait_for_job_state",
@@ -225,6 +228,32 @@ async def wait_for_checkpoint(
     )
     assert outcome.checkpoint_id is not None
     return outcome.checkpoint_id
+
+
+async def wait_for_checkpoint_details(
+    client: FlinkRestClient, job_id: str, checkpoint_id: int, *, within: float = 10.0
+) -> CheckpointDetails:
+    """The details (external path) of a checkpoint that just completed.
+
+    Flink serves checkpoint statistics from a cache (``rest.cache.checkpoint-statistics.timeout``, 3 s),
+    so right after a trigger completes the details endpoint may still answer 404; this polls past that.
+    """
+
+    async def fetch() -> CheckpointDetails | None:
+        try:
+            return await client.checkpoint_details(job_id, checkpoint_id)
+        except NotFound as error:
+            if type(error) is not NotFound:  # the job itself is gone
+                raise
+            return None
+
+    return await poll_until(
+        fetch,
+        lambda details: details,
+        within=within,
+        what=f"details of checkpoint {checkpoint_id} of job {job_id}",
+        initial_interval=0.1,
+    )
 
 
 async def wait_for_disposal(client: FlinkRestClient, trigger_id: str, *, within: float = 60.0) -> None:
