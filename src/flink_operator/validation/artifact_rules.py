@@ -36,6 +36,14 @@ def is_restricted_address(address: str) -> bool:
     return ip.is_loopback or ip.is_link_local or ip.is_private or ip.is_unspecified or ip.is_multicast
 
 
+def _literal(host: str) -> list[str] | None:
+    """An IP-literal host is its own address: no resolver is asked."""
+    try:
+        return [str(ipaddress.ip_address(host))]
+    except ValueError:
+        return None
+
+
 def _restricted(address: str) -> bool:
     try:
         return is_restricted_address(address)
@@ -107,7 +115,7 @@ def session_job_jar_uri(s: SessionJobSubject) -> Iterator[Problem]:
     if allowlist.allows_uri(uri):
         return
     try:
-        addresses = s.resolve_host(host)
+        addresses = _literal(host) or s.resolve_host(host)
     except OSError as error:
         yield Problem(PATH, f"host {host!r} does not resolve ({error}) (got {shown_uri(uri)})")
         return

@@ -149,23 +149,46 @@ def _unique(problems: Iterable[Problem]) -> list[Problem]:
     return list(dict.fromkeys(problems))
 
 
-def validate_deployment(
-    deployment: FlinkDeployment, context: ValidationContext | None = None
-) -> list[Problem]:
-    """Every problem of a FlinkDeployment."""
-    context = context or ValidationContext()
-    spec = deployment.spec
-    version = spec.flink_version.value if spec.flink_version else None
-    config = deployment_config(context.defaults, deployment)
-    subject = DeploymentSubject(
+def deployment_subject(deployment: FlinkDeployment, context: ValidationContext) -> DeploymentSubject:
+    """The subject the deployment rules check."""
+    version = deployment.spec.flink_version.value if deployment.spec.flink_version else None
+    return DeploymentSubject(
         deployment=deployment,
-        config=config,
+        config=deployment_config(context.defaults, deployment),
         operator_config=operator_config(context.defaults, deployment.metadata.namespace, version),
         last_spec=last_reconciled_spec(
             deployment.status.reconciliation_status.last_reconciled_spec, FlinkDeploymentSpec
         ),
         kubernetes_version=context.kubernetes_version,
     )
+
+
+def session_job_subject(
+    session_job: FlinkSessionJob, session: FlinkDeployment | None, context: ValidationContext
+) -> SessionJobSubject:
+    """The subject the session-job rules check."""
+    namespace = session_job.metadata.namespace
+    version = (
+        session.spec.flink_version.value if session is not None and session.spec.flink_version else None
+    )
+    return SessionJobSubject(
+        session_job=session_job,
+        session=session,
+        config=session_job_config(context.defaults, namespace, session_job.spec.flink_configuration, session),
+        operator_config=operator_config(context.defaults, namespace, version),
+        last_spec=last_reconciled_spec(
+            session_job.status.reconciliation_status.last_reconciled_spec, FlinkSessionJobSpec
+        ),
+        resolve_host=context.resolve_host,
+    )
+
+
+def validate_deployment(
+    deployment: FlinkDeployment, context: ValidationContext | None = None
+) -> list[Problem]:
+    """Every problem of a FlinkDeployment."""
+    subject = deployment_subject(deployment, context or ValidationContext())
+    spec, config = deployment.spec, subject.config
     problems = run_rules(DEPLOYMENT_RULES, subject)
     problems += run_rules(CONFIG_RULES, config)
     if spec.job is not None:
@@ -182,22 +205,8 @@ def validate_session_job(
 ) -> list[Problem]:
     """Every problem of a FlinkSessionJob; `session` is its session cluster, None when not found (then only
     the rules that need no cluster apply)."""
-    context = context or ValidationContext()
-    namespace = session_job.metadata.namespace
-    version = (
-        session.spec.flink_version.value if session is not None and session.spec.flink_version else None
-    )
-    config = session_job_config(context.defaults, namespace, session_job.spec.flink_configuration, session)
-    subject = SessionJobSubject(
-        session_job=session_job,
-        session=session,
-        config=config,
-        operator_config=operator_config(context.defaults, namespace, version),
-        last_spec=last_reconciled_spec(
-            session_job.status.reconciliation_status.last_reconciled_spec, FlinkSessionJobSpec
-        ),
-        resolve_host=context.resolve_host,
-    )
+    subject = session_job_subject(session_job, session, context or ValidationContext())
+    config = subject.config
     problems = run_rules(SESSION_JOB_RULES, subject)
     problems += run_rules(CONFIG_RULES, config)
     job = session_job.spec.job
