@@ -262,3 +262,10 @@ def listener_factory() -> RecordingListener:
     listener = RecordingListener()
     listener.made_by = "factory"
     return listener
+
+
+class SecretQuotingMutator(FlinkResourceMutator):
+    """Raises with a configuration value (a secret, in the tests) in its message."""
+
+    def mutate_deployment(self, deployment: FlinkDeployment) -> FlinkDeployment:
+        raise ValueError(f"cannot use {(deployment.spec.flink_configuration or {}).get('s3.secret-key')}")

@@ -69,7 +69,11 @@ class PluginHost:
             masker=masker,
         )
         self.mutators = MutatorRunner(
-            plugins.mutators, timeout=settings.call_timeout, max_threads=settings.max_threads, metrics=metrics
+            plugins.mutators,
+            timeout=settings.call_timeout,
+            max_threads=settings.max_threads,
+            metrics=metrics,
+            masker=masker,
         )
         self.listeners = ListenerDispatcher(
             plugins.listeners,

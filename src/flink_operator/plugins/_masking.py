@@ -14,6 +14,7 @@ shorter than 3 characters are not scrubbed from free text (see `redact_text`).
 from __future__ import annotations
 
 import json
+import traceback
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol, Self, TypeVar
 
@@ -88,6 +89,11 @@ class Masker:
 
     def text(self, text: str, secrets: Iterable[str]) -> str:
         return redact_text(text, secrets)
+
+    def traceback(self, error: BaseException, secrets: Iterable[str]) -> str:
+        """The formatted traceback of `error` with known secret values scrubbed (for logging plugin failures:
+        a plugin that saw the real resource may quote a secret in its exception message)."""
+        return redact_text("".join(traceback.format_exception(error)).rstrip(), secrets)
 
     def scrub_free_text(self, document: Any, secrets: set[str]) -> None:
         """Scrub known secret values from the free-text fields of a resource or status document, in place."""

@@ -19,6 +19,7 @@ from typing import Any, Generic, TypeVar
 from flink_operator.api import FlinkDeployment, FlinkSessionJob, FlinkStateSnapshot
 from flink_operator.plugins._calls import PluginCaller, PluginCallError, PluginTimeoutError
 from flink_operator.plugins._loading import LoadedPlugin
+from flink_operator.plugins._masking import Masker
 from flink_operator.plugins._metrics import PluginMetrics
 
 R = TypeVar("R", FlinkDeployment, FlinkSessionJob, FlinkStateSnapshot)
@@ -52,13 +53,20 @@ class MutatorRunner:
     """Mutates resources with every loaded mutator, in order."""
 
     def __init__(
-        self, mutators: Sequence[LoadedPlugin], *, timeout: float, max_threads: int, metrics: PluginMetrics
+        self,
+        mutators: Sequence[LoadedPlugin],
+        *,
+        timeout: float,
+        max_threads: int,
+        metrics: PluginMetrics,
+        masker: Masker,
     ) -> None:
         self._mutators = tuple(mutators)
         self._callers = {
             p.name: PluginCaller(p.name, timeout=timeout, max_threads=max_threads) for p in mutators
         }
         self._metrics = metrics
+        self._masker = masker
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -99,15 +107,19 @@ class MutatorRunner:
             before = current.to_dict()
             given = current.model_copy(deep=True)
             args = extra if plugin.trusted else tuple(a.model_copy(deep=True) if a else a for a in extra)
-            outcome, result = await self._call(plugin, method, given, args)
+            outcome, result, error = await self._call(plugin, method, given, args)
             if not isinstance(result, MutatorFailure):
                 changed = _identity_change(current, result)
                 if changed:
                     outcome = "invalid"
                     result = MutatorFailure(plugin.name, f"it changed {changed}, which mutators may not")
             if isinstance(result, MutatorFailure):
+                # The mutator saw the real resource: what it says about it may quote a secret.
+                secrets = self._masker.secret_values(resource, current, *extra)
+                result = MutatorFailure(result.mutator, self._masker.text(result.reason, secrets))
                 failures.append(result)
-                _log.warning("%s (%s of %s)", result, method, _describe(resource))
+                detail = f"\n{self._masker.traceback(error.cause, secrets)}" if error is not None else ""
+                _log.warning("%s (%s of %s)%s", result, method, _describe(resource), detail)
             else:
                 current = result
                 if current.to_dict() != before:
@@ -117,19 +129,19 @@ class MutatorRunner:
 
     async def _call(
         self, plugin: LoadedPlugin, method: str, given: R, args: tuple[Any, ...]
-    ) -> tuple[str, R | MutatorFailure]:
+    ) -> tuple[str, R | MutatorFailure, PluginCallError | None]:
         try:
             result = await self._callers[plugin.name].call(getattr(plugin.instance, method), given, *args)
         except PluginTimeoutError as error:
-            return "timeout", MutatorFailure(plugin.name, error.reason)
+            return "timeout", MutatorFailure(plugin.name, error.reason), None
         except PluginCallError as error:
-            return "error", MutatorFailure(plugin.name, error.reason)
+            return "error", MutatorFailure(plugin.name, error.reason), error
         if result is None:
             result = given
         if type(result) is not type(given):
             reason = f"it returned {type(result).__name__}, expected {type(given).__name__}"
-            return "invalid", MutatorFailure(plugin.name, reason)
-        return "ok", result
+            return "invalid", MutatorFailure(plugin.name, reason), None
+        return "ok", result, None
 
 
 def _identity(resource: FlinkDeployment | FlinkSessionJob | FlinkStateSnapshot) -> dict[str, object]:

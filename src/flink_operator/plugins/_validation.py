@@ -121,17 +121,26 @@ class ValidatorRunner:
         if not participants:
             return ValidationReport()
         results = await asyncio.gather(*(self._call(p, method, resource, extra) for p in participants))
-        messages = [m for m in results if m is not None]
-        if messages:
-            secrets = self._masker.secret_values(resource, *extra)
-            messages = [
-                ValidationMessage(m.validator, self._masker.text(m.message, secrets)) for m in messages
-            ]
-        return ValidationReport(tuple(messages))
+        messages = [message for message, _ in results if message is not None]
+        if not messages:
+            return ValidationReport()
+        secrets = self._masker.secret_values(resource, *extra)
+        for _, error in results:
+            if error is not None:
+                _log.warning(
+                    "Validator %r failed (%s): %s",
+                    error.plugin,
+                    method,
+                    self._masker.traceback(error.cause, secrets),
+                )
+        return ValidationReport(
+            tuple(ValidationMessage(m.validator, self._masker.text(m.message, secrets)) for m in messages)
+        )
 
     async def _call(
         self, plugin: LoadedPlugin, method: str, resource: Any, extra: tuple[Any, ...]
-    ) -> ValidationMessage | None:
+    ) -> tuple[ValidationMessage | None, PluginCallError | None]:
+        """The validator's message (None: accepted) and, when it raised, the error to log."""
         args = (resource, *extra) if plugin.trusted else tuple(_copy(a) for a in (resource, *extra))
         calls = self._metrics.calls
         try:
@@ -139,20 +148,18 @@ class ValidatorRunner:
         except PluginTimeoutError as error:
             calls.labels("validator", plugin.name, "timeout").inc()
             _log.warning("Validator %r gave no answer within %g s (%s)", plugin.name, error.timeout, method)
-            return ValidationMessage(plugin.name, f"validator gave no answer within {error.timeout:g} s")
+            return ValidationMessage(
+                plugin.name, f"validator gave no answer within {error.timeout:g} s"
+            ), None
         except PluginCallError as error:
             calls.labels("validator", plugin.name, "error").inc()
-            _log.warning(
-                "Validator %r failed (%s): %s", plugin.name, method, error.reason, exc_info=error.cause
-            )
-            return ValidationMessage(plugin.name, f"validator failed: {error.reason}")
+            return ValidationMessage(plugin.name, f"validator failed: {error.reason}"), error
         if result is None or isinstance(result, str):
             calls.labels("validator", plugin.name, "ok").inc()
-            return ValidationMessage(plugin.name, result) if result else None
+            return (ValidationMessage(plugin.name, result) if result else None), None
         calls.labels("validator", plugin.name, "invalid").inc()
-        return ValidationMessage(
-            plugin.name, f"validator returned {type(result).__name__}, expected an error message or None"
-        )
+        expected = f"validator returned {type(result).__name__}, expected an error message or None"
+        return ValidationMessage(plugin.name, expected), None
 
 
 def _copy(value: Any) -> Any:

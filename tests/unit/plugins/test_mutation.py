@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from tests.support.plugin_files import write_files
-from tests.support.plugin_resources import deployment, session_job, snapshot
+from tests.support.plugin_resources import SECRET_CONFIG_VALUE, deployment, session_job, snapshot
 
 from flink_operator.api import LABEL_TARGET_SESSION
 from flink_operator.plugins._default_mutator import DefaultFlinkMutator
@@ -109,3 +109,15 @@ async def test_a_failing_mutator_changes_nothing_and_the_rest_continue(make_host
 def test_sync_convenience(make_host: MakeHost) -> None:
     result = make_host().mutators.mutate_sync(session_job(deployment_name="s"))
     assert result.resource.metadata.labels == {LABEL_TARGET_SESSION: "s"}
+
+
+async def test_a_mutator_quoting_a_secret_in_its_exception_leaks_it_nowhere(
+    make_host: MakeHost, caplog: pytest.LogCaptureFixture
+) -> None:
+    host = make_host({M + "quoting.class": f"{C}:SecretQuotingMutator"})
+    result = await host.mutators.mutate_deployment(deployment(secrets=True))
+    (failure,) = result.failures
+    assert failure.reason == "ValueError: cannot use ******"
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "Traceback" in logged and "mutator 'quoting' skipped" in logged
+    assert SECRET_CONFIG_VALUE not in logged

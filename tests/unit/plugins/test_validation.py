@@ -135,3 +135,19 @@ async def test_the_real_default_validator_runs_first_beside_plugins(make_host: M
     assert report.describe().endswith("; [strict] rejected by configuration")
     plain = make_host(default_validator=DefaultValidator())
     assert (await plain.validators.validate_deployment(deployment())).ok
+
+
+async def test_a_validator_quoting_a_secret_in_its_exception_leaks_it_nowhere(
+    make_host: MakeHost, caplog: pytest.LogCaptureFixture
+) -> None:
+    class Quoting(FlinkResourceValidator):
+        def validate_deployment(self, deployment: FlinkDeployment) -> str | None:
+            raise ValueError(f"cannot parse {deployment.spec.flink_configuration}")
+
+    report = await make_host(default_validator=Quoting()).validators.validate_deployment(
+        deployment(secrets=True)
+    )
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "Traceback" in logged and "ValueError: cannot parse" in logged
+    assert SECRET_CONFIG_VALUE not in logged
+    assert SECRET_CONFIG_VALUE not in report.describe()
