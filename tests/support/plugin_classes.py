@@ -269,3 +269,10 @@ class SecretQuotingMutator(FlinkResourceMutator):
 
     def mutate_deployment(self, deployment: FlinkDeployment) -> FlinkDeployment:
         raise ValueError(f"cannot use {(deployment.spec.flink_configuration or {}).get('s3.secret-key')}")
+
+
+class TokenCheckingListener(FlinkResourceListener):
+    """Rejects its `api-token` key, quoting it (as careless plugins do)."""
+
+    def configure(self, config: Mapping[str, str]) -> None:
+        raise ValueError(f"token {config.get('api-token')} was refused by the server")

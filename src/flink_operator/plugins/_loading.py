@@ -19,10 +19,11 @@ import inspect
 import logging
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 
+from flink_operator.config.redaction import redact_text, redactor_for
 from flink_operator.plugins._configured import PluginKeys, configured_candidates, plugin_keys, warn_unclaimed
 from flink_operator.plugins._entry_points import entry_point_candidates
 from flink_operator.plugins._kinds import PluginKind, implemented_methods
@@ -125,6 +126,10 @@ def load_plugins(
 
     warn_unclaimed(keys, claimed | loaded.keys())
 
+    if failures:
+        # A plugin's error may quote its own configuration, e.g. a token it could not use.
+        secrets = redactor_for(config).secret_values(config)
+        failures = [replace(f, reason=redact_text(f.reason, secrets)) for f in failures]
     if failures and settings.fail_on_error:
         raise PluginLoadError(failures)
     for failure in failures:

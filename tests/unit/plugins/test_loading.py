@@ -289,3 +289,11 @@ def test_settings_are_read_from_options_with_clear_errors() -> None:
         ValueError, match=r"kubernetes.operator.plugins.fail-on-error: 'maybe' is not a boolean"
     ):
         PluginSettings.from_config({"kubernetes.operator.plugins.fail-on-error": "maybe"}, {})
+
+
+def test_load_failures_do_not_quote_secret_configuration_values(tmp_path: Path) -> None:
+    config = {L + "chat.class": f"{C}:TokenCheckingListener", L + "chat.api-token": "tok-123456"}
+    with pytest.raises(PluginLoadError) as caught:
+        load(config, tmp_path)
+    assert "tok-123456" not in str(caught.value)
+    assert "configure() failed: ValueError: token ****** was refused by the server" in str(caught.value)
