@@ -62,7 +62,7 @@ def emulator(
     config = EmulatorConfig(
         host=host, port=port, state_dir=state_dir, kubeconfig=target, crd_files=list(crd or []),
         history_size=history, bookmark_interval=bookmark_interval, gc_delay=gc_delay,
-        service_addresses=_service_addresses(service_address or []))
+        service_addresses=_service_addresses(service_address or []), freeze_gc=True)
 
     def ready(server: EmbeddedApiServer) -> None:
         typer.echo(f"kube-emulator listening on {server.url}")
