@@ -1,1 +1,4 @@
-"""Controllers for FlinkDeployment, FlinkSessionJob and FlinkStateSnapshot: observe, validate, decide, act, record."""
+"""Controllers for FlinkDeployment, FlinkSessionJob and FlinkStateSnapshot.
+
+Each observes, validates, decides, acts and records; `common` holds what all of them share.
+"""
