@@ -1,13 +1,14 @@
 """Plugins dropped into a directory (a mounted volume, no image rebuild): one sub-directory per plugin.
 
 A plugin sub-directory holds Python modules, packages and/or pure-Python wheels. It says what it provides
-through, in this order of preference:
+through
 1. `entry_points.txt` in the sub-directory itself (the standard format, groups `flink_operator.validators`,
-   `flink_operator.mutators`, `flink_operator.listeners`; targets are `module:Class` relative to it);
-2. the entry points declared in the metadata of its wheels;
-3. when neither declares anything: the public classes, defined in its top-level modules, that derive from
-   `FlinkResourceValidator`, `FlinkResourceMutator` or `FlinkResourceListener`. Such a class is named after
-   the sub-directory, or `<sub-directory>-<Class>` when the sub-directory has several of one role.
+   `flink_operator.mutators`, `flink_operator.listeners`; targets are `module:Class` relative to it), and
+2. the entry points declared in the metadata of its wheels (both are read);
+3. only when neither declares anything: the public classes, defined in its own top-level modules (wheels
+   are not scanned: they may be vendored dependencies), that derive from `FlinkResourceValidator`,
+   `FlinkResourceMutator` or `FlinkResourceListener`. Such a class is named after the sub-directory, or
+   `<sub-directory>-<Class>` when the sub-directory has several of one role.
 
 Isolation: each sub-directory is imported as its own package, `flink_operator_plugins.<sub-directory>`, and is
 never put on `sys.path`; two plugins may both contain `util.py`, or different versions of one vendored
@@ -76,14 +77,19 @@ class PluginDirectory:
     def search_path(self) -> list[str]:
         return [str(self.path), *(str(wheel) for wheel in self.wheels)]
 
-    def top_level_modules(self) -> frozenset[str]:
-        """Names importable at the top of this plugin: its modules and packages, and those of its wheels."""
+    def own_modules(self) -> frozenset[str]:
+        """The modules and packages directly in the sub-directory (not inside its wheels)."""
         names: set[str] = set()
         for child in self.path.iterdir():
             if child.is_file() and child.suffix == ".py":
                 names.add(child.stem)
             elif child.is_dir():
                 names.add(child.name)
+        return frozenset(n for n in names if n.isidentifier() and n != "__pycache__")
+
+    def top_level_modules(self) -> frozenset[str]:
+        """Names importable at the top of this plugin: its own modules and packages, and its wheels'."""
+        names: set[str] = set(self.own_modules())
         for wheel in self.wheels:
             with zipfile.ZipFile(wheel) as archive:
                 for member in archive.namelist():
@@ -200,7 +206,7 @@ def _scanned(directory: PluginDirectory) -> tuple[list[PluginCandidate], list[Lo
     failures: list[LoadFailure] = []
     found: dict[PluginKind, list[tuple[str, type[object]]]] = {kind: [] for kind in PluginKind}
     seen: set[type[object]] = set()
-    for module_name in sorted(directory.top_level_modules()):
+    for module_name in sorted(directory.own_modules()):
         try:
             module = directory.import_module(module_name)
         except Exception as error:

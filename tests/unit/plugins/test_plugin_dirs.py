@@ -236,3 +236,37 @@ def test_several_classes_of_one_role_in_a_scanned_directory_are_named_by_class(t
 
 def test_a_missing_plugins_directory_is_not_an_error(tmp_path: Path) -> None:
     assert load(tmp_path / "absent") == LoadedPlugins()
+
+
+def test_a_vendored_dependency_wheel_is_importable_by_its_plugin_but_not_scanned(tmp_path: Path) -> None:
+    root = tmp_path / "plugins"
+    build_wheel(
+        root / "theta",
+        "fop-test-vendored",
+        {
+            "fop_test_vendored/__init__.py": """
+                from flink_operator.plugins import FlinkResourceValidator
+
+                GREETING = "vendored"
+
+                class LibraryBaseValidator(FlinkResourceValidator):
+                    pass
+            """
+        },
+        {},
+    )
+    write_files(
+        root / "theta",
+        {
+            "theta_validator.py": """
+                import fop_test_vendored
+                from flink_operator.plugins import FlinkResourceValidator
+
+                class ThetaValidator(FlinkResourceValidator):
+                    greeting = fop_test_vendored.GREETING
+            """
+        },
+    )
+    (validator,) = load(root).validators
+    assert validator.name == "theta"
+    assert validator.instance.greeting == "vendored"  # type: ignore[attr-defined]
