@@ -244,13 +244,17 @@ class ListenerDispatcher:
         )
         self._offer(workers, _Delivery(method, context, _subject(resource)))
 
-    def notify_event(self, resource: FlinkResource, event: KubernetesEvent | Mapping[str, Any]) -> None:
-        """After an Event was created or updated for `resource` (the Event as written, or its view)."""
+    def notify_event(self, resource: FlinkResource, event: KubernetesEvent | Mapping[str, Any] | Any) -> None:
+        """After an Event was created or updated for `resource`: the Event as written (a JSON mapping or a
+        lightkube model) or its `KubernetesEvent` view."""
         method = _method_for(_EVENT_METHODS, resource)
         workers = self._accepting(method)
         if not workers:
             return
-        view = event if isinstance(event, KubernetesEvent) else KubernetesEvent.from_manifest(event)
+        if isinstance(event, KubernetesEvent):
+            view = event
+        else:
+            view = KubernetesEvent.from_manifest(event if isinstance(event, Mapping) else event.to_dict())
         try:
             masked, _, secrets = self._masker.pair(resource, None)
         except Exception:

@@ -279,3 +279,30 @@ def test_notifying_outside_the_event_loop_is_a_clear_error(make_host: MakeHost) 
     host = make_host()
     with pytest.raises(RuntimeError, match="from the operator's event loop"):
         host.listeners.notify_event(deployment(), event())
+
+
+async def test_events_may_be_given_as_lightkube_models(make_host: MakeHost) -> None:
+    from lightkube.models.core_v1 import EventSource
+    from lightkube.models.meta_v1 import ObjectMeta
+    from lightkube.resources.core_v1 import Event
+
+    host = make_host({L + "recorder.class": f"{C}:AsyncRecordingListener"})
+    written = Event(
+        metadata=ObjectMeta(name="Job.42", namespace="flink"),
+        involvedObject=None,  # type: ignore[arg-type]
+        reason="Submit",
+        message="Starting deployment",
+        type="Normal",
+        source=EventSource(component="JobManagerDeployment"),
+        count=2,
+    )
+    host.listeners.notify_event(deployment(), written)
+    await host.aclose()
+    ((method, ctx),) = listener(host, "recorder").heard
+    assert method == "on_deployment_event"
+    assert (ctx.event.name, ctx.event.reason, ctx.event.component, ctx.event.count) == (
+        "Job.42",
+        "Submit",
+        "JobManagerDeployment",
+        2,
+    )
