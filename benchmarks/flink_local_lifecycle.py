@@ -22,13 +22,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.support.flink_local import FAST_TEST_CONFIG, flink_home_for, wait_ready, wait_until
+from tests.support.flink_local import (
+    FAST_TEST_CONFIG,
+    flink_home_for,
+    wait_job_running,
+    wait_ready,
+    wait_until,
+)
 
 from flink_operator.flink.local.distribution import inspect_distribution
 from flink_operator.flink.local.jobs import build_counter_job
 from flink_operator.flink.local.options import LocalFlinkSettings
 from flink_operator.flink.local.service import LocalFlinkService
-from flink_operator.flink.rest import wait_for_job_running
 from flink_operator.flink.service import (
     ClusterRef,
     ClusterRequest,
@@ -82,12 +87,11 @@ async def one_round(version: str, home: Path, work: Path, index: int) -> tuple[d
             await wait_ready(service, ref)
 
         times["cluster start"], _ = await timed(start_session)
-        rest = service._rest(ref)
 
         async def submit(restore: str | None = None) -> str:
             job_id = uuid.uuid4().hex
             await service.submit_job(SessionJobRequest(ref, "counter", spec, job_id, restore_path=restore))
-            await wait_for_job_running(rest, job_id, within=60)
+            await wait_job_running(service, ref, job_id)
             return job_id
 
         times["submit -> RUNNING"], job = await timed(submit)
@@ -120,7 +124,7 @@ async def one_round(version: str, home: Path, work: Path, index: int) -> tuple[d
             request = ClusterRequest(app, version, FAST_TEST_CONFIG, generation=1, job=spec, job_id=job_id)
             await service.deploy_application_cluster(request)
             await wait_ready(service, app)
-            await wait_for_job_running(service._rest(app), job_id, within=60)
+            await wait_job_running(service, app, job_id)
 
         times["app cluster -> job RUNNING"], _ = await timed(start_application)
     finally:

@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from flink_operator.flink.local.distribution import installed_flink_home
 from flink_operator.flink.local.service import LocalFlinkService
-from flink_operator.flink.rest import FlinkRestClient, read_fresh_vertex_metrics
+from flink_operator.flink.rest import FlinkRestClient, read_fresh_vertex_metrics, wait_for_job_running
 from flink_operator.flink.service import ClusterRef, JobManagerObservation, JobManagerStatus
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
@@ -74,6 +74,15 @@ async def wait_ready(
         return observed if ready else None
 
     return await wait_until(probe, within=within, what=f"{ref} ready with {taskmanagers} TaskManager(s)")
+
+
+async def wait_job_running(
+    service: LocalFlinkService, ref: ClusterRef, job_id: str, *, within: float = 90.0
+) -> None:
+    """Until the job is known to the cluster (an application submits its job a moment after REST is up)
+    and all its tasks run."""
+    await wait_until(lambda: service.job_status(ref, job_id), within=within, what=f"job {job_id} submitted")
+    await wait_for_job_running(service._rest(ref), job_id, within=within)
 
 
 async def counter_vertex(client: FlinkRestClient, job_id: str) -> str:

@@ -15,16 +15,17 @@ from tests.support.flink_local import (
     counter_gauges,
     listening_addresses,
     wait_count_at_least,
+    wait_job_running,
     wait_ready,
     wait_until,
 )
 
 from flink_operator.flink.local import processes
 from flink_operator.flink.local.service import LocalFlinkService
-from flink_operator.flink.rest import wait_for_job_running
 from flink_operator.flink.service import (
     ClusterRef,
     ClusterRequest,
+    JobManagerObservation,
     JobManagerStatus,
     JobSpec,
     SuspendMode,
@@ -63,7 +64,7 @@ async def test_savepoint_restore_sigkill_detection_and_last_state_restart(
     assert not (await service.deploy_application_cluster(app_request(ref, version, jar, 1, job_id))).started
     await wait_ready(service, ref)
     rest = service._rest(ref)
-    await wait_for_job_running(rest, job_id, within=60)
+    await wait_job_running(service, ref, job_id)
     pids = [p.pid for record in service.list_clusters() for p in record.processes]
     assert all(host == "127.0.0.1" for host, _ in listening_addresses(pids))
     await wait_count_at_least(rest, job_id, 10)
@@ -80,7 +81,7 @@ async def test_savepoint_restore_sigkill_detection_and_last_state_restart(
     assert second.started
     await wait_ready(service, ref)
     rest = service._rest(ref)
-    await wait_for_job_running(rest, job_id, within=60)
+    await wait_job_running(service, ref, job_id)
     restored_first, _ = await counter_gauges(rest, job_id)
     assert restored_first > 1
     await wait_until(lambda: service.latest_checkpoint(ref, job_id), within=60, what="a periodic checkpoint")
@@ -91,9 +92,7 @@ async def test_savepoint_restore_sigkill_detection_and_last_state_restart(
     jm = record.process("jobmanager")
     assert jm is not None
     os.kill(jm.pid, signal.SIGKILL)
-    observed = await wait_until(
-        lambda: _not_ready(service, ref), within=30, what="the killed JobManager detected"
-    )
+    observed = await wait_until(lambda: _gone(service, ref), within=30, what="the killed JobManager detected")
     assert observed.status is JobManagerStatus.MISSING and observed.exit_code == -signal.SIGKILL
     assert "SIGKILL" in observed.reason
     assert not any(processes.is_running(p) for p in record.processes), "TaskManagers must not outlive the JM"
@@ -107,7 +106,7 @@ async def test_savepoint_restore_sigkill_detection_and_last_state_restart(
     assert third.started
     await wait_ready(service, ref)
     rest = service._rest(ref)
-    await wait_for_job_running(rest, job_id, within=60)
+    await wait_job_running(service, ref, job_id)
     last_first, _ = await counter_gauges(rest, job_id)
     assert last_first > restored_first
     stats = await rest.checkpoint_stats(job_id)
@@ -117,9 +116,9 @@ async def test_savepoint_restore_sigkill_detection_and_last_state_restart(
     assert (await service.observe_jobmanager(ref)).status is JobManagerStatus.MISSING
 
 
-async def _not_ready(service: LocalFlinkService, ref: ClusterRef) -> object:
+async def _gone(service: LocalFlinkService, ref: ClusterRef) -> JobManagerObservation | None:
     observed = await service.observe_jobmanager(ref)
-    return None if observed.status is JobManagerStatus.READY else observed
+    return observed if observed.status in (JobManagerStatus.MISSING, JobManagerStatus.ERROR) else None
 
 
 async def test_zookeeper_ha_keeps_the_job_state_across_a_redeploy(
@@ -135,7 +134,7 @@ async def test_zookeeper_ha_keeps_the_job_state_across_a_redeploy(
     await service.deploy_application_cluster(app_request(ref, version, jar, 1, job_id, ha_enabled=True))
     await wait_ready(service, ref)
     rest = service._rest(ref)
-    await wait_for_job_running(rest, job_id, within=60)
+    await wait_job_running(service, ref, job_id)
     await wait_count_at_least(rest, job_id, 10)
     await wait_until(lambda: _ha_checkpoint(service, ref), within=60, what="a checkpoint in HA metadata")
     assert await service.ha_metadata_available(ref)
@@ -151,7 +150,7 @@ async def test_zookeeper_ha_keeps_the_job_state_across_a_redeploy(
     await service.deploy_application_cluster(app_request(ref, version, jar, 2, job_id, ha_enabled=True))
     await wait_ready(service, ref)
     rest = service._rest(ref)
-    await wait_for_job_running(rest, job_id, within=90)
+    await wait_job_running(service, ref, job_id)
     first, _ = await counter_gauges(rest, job_id)
     assert first > 1, "the job must resume from the checkpoint recorded in HA metadata"
     (second,) = service.list_clusters()
