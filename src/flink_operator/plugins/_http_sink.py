@@ -28,9 +28,9 @@ import random
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import aiohttp
-from yarl import URL
 
 from flink_operator.api import (
     CommonStatus,
@@ -168,9 +168,15 @@ def backoff_delay(attempt: int, initial: float, maximum: float, rng: random.Rand
     return capped / 2 + rng.uniform(0, capped / 2)
 
 
-def _safe_url(url: URL) -> str:
+def _safe_url(url: str) -> str:
     """Scheme, host, port and path only: user info and query strings may hold credentials."""
-    return str(url.with_user(None).with_password(None).with_query(None).with_fragment(None))
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        port = ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
 # --- the listener ---------------------------------------------------------------------------------------
@@ -181,7 +187,7 @@ class HttpSinkListener(FlinkResourceListener):
 
     def __init__(self) -> None:
         self.name = "http-sink"
-        self._url: URL | None = None
+        self._url: str | None = None
         self._timeout = HTTP_SINK_TIMEOUT.default.total_seconds()
         self._max_retries = HTTP_SINK_MAX_RETRIES.default
         self._headers: dict[str, str] = {}
@@ -201,10 +207,11 @@ class HttpSinkListener(FlinkResourceListener):
         url_text = (config.get("url") or "").strip()
         if not url_text:
             raise ConfigError("url: the HTTP sink needs the URL to POST to", key="url")
-        url = URL(url_text)
-        if url.scheme not in ("http", "https") or not url.host:
-            raise ConfigError(f"url: expected an http(s) URL with a host, got {_safe_url(url)!r}", key="url")
-        self._url = url
+        parts = urlsplit(url_text)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            shown = _safe_url(url_text)
+            raise ConfigError(f"url: expected an http(s) URL with a host, got {shown!r}", key="url")
+        self._url = url_text
         self._timeout = _read(config, "timeout", HTTP_SINK_TIMEOUT).total_seconds()
         self._max_retries = max(_read(config, "max-retries", HTTP_SINK_MAX_RETRIES), 0)
         headers: Mapping[str, str] = _read(config, "headers", HTTP_SINK_HEADERS)
