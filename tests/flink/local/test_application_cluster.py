@@ -155,6 +155,8 @@ async def test_zookeeper_ha_keeps_the_job_state_across_a_redeploy(
     assert first > 1, "the job must resume from the checkpoint recorded in HA metadata"
     (second,) = service.list_clusters()
     assert second.job_result_store and second.job_result_store != record.job_result_store
+    used = [f"file://{p}" for p in service.job_result_store_paths(ref)]
+    assert used == [record.job_result_store, second.job_result_store]
 
     await service.delete_cluster(ref, delete_ha_data=True)
     assert not await service.ha_metadata_available(ref)

@@ -33,6 +33,7 @@ from flink_operator.flink.local.records import ClusterRecord
 from flink_operator.flink.local.snapshots import (
     checkpoint_exists,
     latest_checkpoint_on_disk,
+    local_dir,
     remove_savepoint_files,
     storage_has,
 )
@@ -491,6 +492,17 @@ class LocalFlinkService:
 
     async def ha_has_checkpoint(self, ref: ClusterRef) -> bool:
         return await asyncio.to_thread(storage_has, self._ha_storage(ref), ref.name, "checkpoint")
+
+    def job_result_store_paths(self, ref: ClusterRef) -> list[Path]:
+        """Every JobResultStore directory HA deployments of this cluster have used (one per deployment),
+        oldest first; the current deployment's is last. Pruning them is left to the caller."""
+        storage = local_dir(self._ha_storage(ref))
+        if storage is None:
+            return []
+        base = storage / "job-result-store" / ref.name
+        if not base.is_dir():
+            return []
+        return sorted((p for p in base.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
 
     def _ha_storage(self, ref: ClusterRef) -> str:
         record = self._record(ref)
