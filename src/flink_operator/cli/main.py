@@ -29,6 +29,10 @@ from flink_operator.cli import emulator as _emulator  # noqa: E402
 
 _emulator.register(app)
 
+from flink_operator.cli import validate as _validate  # noqa: E402
+
+_validate.register(app)
+
 
 def main() -> None:
     app()
