@@ -160,6 +160,7 @@ class Informer:
             resource_version=self.resource_version,
             label_selector=self.label_selector,
             timeout_seconds=timeout,
+            on_connected=self._mark_healthy,
         )
         async with contextlib.aclosing(events):
             async for event_type, raw in events:

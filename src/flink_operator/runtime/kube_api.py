@@ -187,11 +187,13 @@ class KubeApi:
         label_selector: str | None = None,
         timeout_seconds: int = 300,
         bookmarks: bool = True,
+        on_connected: Callable[[], None] | None = None,
     ) -> AsyncGenerator[tuple[str, bytes], None]:
         """One watch connection: yields `(type, raw object)` until the server ends the stream.
 
         BOOKMARK events are yielded (their object carries only the resourceVersion). An in-stream ERROR
-        event raises `ApiError` with its status (410 when the resourceVersion is too old)."""
+        event raises `ApiError` with its status (410 when the resourceVersion is too old). `on_connected`
+        is called once the server accepted the watch."""
         params = {"watch": "true", "timeoutSeconds": str(timeout_seconds)}
         if resource_version:
             params["resourceVersion"] = resource_version
@@ -206,6 +208,8 @@ class KubeApi:
             if response.status_code >= 400:
                 await response.aread()
                 raise _error_of(response)
+            if on_connected is not None:
+                on_connected()
             async for line in response.aiter_lines():
                 if not line.strip():
                     continue

@@ -365,24 +365,24 @@ class Manager:
             return
         renewing = asyncio.ensure_future(elector.keep_renewing()) if elector is not None else None
         lost = asyncio.ensure_future(elector.lost.wait()) if elector is not None else None
-        waits: set[asyncio.Future[Any]] = {stopping} | ({lost} if lost is not None else set())
-        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-        if lost is not None and lost.done() and not self._stopping.is_set():
-            _log.warning("Leadership lost: stopping all controllers now")
-            await term.stop(0)
+        try:
+            waits: set[asyncio.Future[Any]] = {stopping} | ({lost} if lost is not None else set())
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            if lost is not None and lost.done() and not self._stopping.is_set():
+                _log.warning("Leadership lost: stopping all controllers now")
+                await term.stop(0)
+                self._term = None
+                return
+            # Graceful shutdown: keep renewing while reconciles drain, then hand the lease over.
+            grace = self.configuration.configuration.get(TERMINATION_TIMEOUT).total_seconds()
+            await term.stop(grace)
             self._term = None
-            if renewing is not None:
-                renewing.cancel()
-            return
-        # Graceful shutdown: keep renewing while reconciles drain, then hand the lease over.
-        grace = self.configuration.configuration.get(TERMINATION_TIMEOUT).total_seconds()
-        await term.stop(grace)
-        self._term = None
-        for task in (renewing, lost):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        finally:
+            for task in (renewing, lost):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
         if elector is not None:
             await elector.release()
 
@@ -395,6 +395,22 @@ class Manager:
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
+        if self.health_server is not None:
+            await self.health_server.stop()
+
+    async def kill(self) -> None:
+        """Stop everything at once and release nothing, as if the process died (for failure drills and
+        tests): the Lease stays held until it expires."""
+        self._stopping.set()
+        if self.elector is not None:
+            self.elector.step_down()
+        if self._lifecycle is not None:
+            self._lifecycle.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._lifecycle
+        term, self._term = self._term, None
+        if term is not None:
+            await term.stop(0)
         if self.health_server is not None:
             await self.health_server.stop()
 
