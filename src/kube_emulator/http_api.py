@@ -70,7 +70,7 @@ class HttpApi:
     faults: Faults = field(default_factory=Faults)
     address: str = "127.0.0.1:0"
     request_log: collections.deque[RequestRecord] = field(
-        default_factory=lambda: collections.deque(maxlen=100_000)
+        default_factory=lambda: collections.deque(maxlen=20_000)
     )
 
     # ------------------------------------------------------------------------------------ app
@@ -91,7 +91,7 @@ class HttpApi:
             0,
             request.headers.get("User-Agent", ""),
             request.headers.get("Content-Type", ""),
-            body[: 1 << 20],
+            body[: 256 * 1024],
             time.time(),
         )
         self.request_log.append(record)

@@ -101,8 +101,7 @@ def _type_meta(rt: ResourceType, body: Any) -> JSON:
     obj = copy.deepcopy(body)
     api_version, kind = obj.get("apiVersion"), obj.get("kind")
     if not api_version and not kind:
-        obj["apiVersion"], obj["kind"] = rt.group_version, rt.kind
-        return obj
+        return {"apiVersion": rt.group_version, "kind": rt.kind, **obj}
     api_version = api_version or rt.group_version
     group = api_version.rpartition("/")[0]
     if rt.custom:
@@ -132,8 +131,9 @@ def _type_meta(rt: ResourceType, body: Any) -> JSON:
                 f"the API version in the data ({api_version}) does not match the expected "
                 f"API version ({rt.group_version})"
             )
-    obj["apiVersion"], obj["kind"] = rt.group_version, rt.kind
-    return obj
+    # apiVersion and kind lead, so list responses can strip them from the cached encoding cheaply.
+    return {"apiVersion": rt.group_version, "kind": rt.kind,
+            **{k: v for k, v in obj.items() if k not in ("apiVersion", "kind")}}
 
 
 def _metadata(obj: JSON) -> JSON:
