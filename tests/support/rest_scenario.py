@@ -142,7 +142,21 @@ def expected_transcript(flink_version: str) -> dict[str, Any]:
         "a.stop_again": ("TriggerFailed", True),
         "b.restored": (True, True),
         "b.state_continued": True,
+        "b.exceptions_empty": True,
+        "b.duplicate_job_id": (
+            "FlinkRestError",
+            400,
+            "Application has already been submitted."
+            if version.major >= 2
+            else "Job has already been submitted.",
+        ),
         "b.requirements": [(1, 2), (1, 2)],
+        "b.requirements_incomplete": ("FlinkRestError", 400),
+        "b.restart_metrics": (
+            {"numRestarts": 1, "numRescales": 1}
+            if version.major >= 2
+            else {"numRestarts": 1, "fullRestarts": 1}
+        ),
         "b.rescaled": [1, 1],
         "b.rescale_kept_state": True,
         "b.cancel_state": "CANCELED",
@@ -307,10 +321,20 @@ async def run_scenario(target: Target) -> dict[str, Any]:
         )
         first, _ = await counter_gauges(flink, job_b, within)
         transcript["b.state_continued"] = first > 1
+        transcript["b.exceptions_empty"] = (await flink.exceptions(job_b)).latest is None
+        try:
+            await flink.run_jar(jar_id, JarRunRequest(program_args=COUNTER_ARGS, job_id=job_b))
+            transcript["b.duplicate_job_id"] = ("no error",)
+        except FlinkRestError as error:
+            transcript["b.duplicate_job_id"] = (*_error(error), error.root_cause)
 
         requirements = await flink.resource_requirements(job_b)
         transcript["b.requirements"] = sorted(
             (r.parallelism.lower_bound, r.parallelism.upper_bound) for r in requirements.values()
+        )
+        some_vertex = next(iter(requirements))
+        transcript["b.requirements_incomplete"] = await _expect_error(
+            lambda: flink.set_resource_requirements(job_b, {some_vertex: 1})
         )
         started = time.monotonic()
         await flink.set_resource_requirements(job_b, {vertex: 1 for vertex in requirements})
@@ -321,6 +345,13 @@ async def run_scenario(target: Target) -> dict[str, Any]:
         transcript["b.rescaled"] = [v.parallelism for v in rescaled.vertices]
         first, _ = await counter_gauges(flink, job_b, within)
         transcript["b.rescale_kept_state"] = first > 1
+        metrics = await poll_until(
+            lambda: flink.job_metrics(job_b, ["numRestarts", "fullRestarts", "numRescales"]),
+            lambda m: m if int(m.get("numRestarts") or 0) >= 1 else None,
+            within=within,
+            what="numRestarts after the rescale",
+        )
+        transcript["b.restart_metrics"] = {name: int(value or 0) for name, value in metrics.items()}
 
         started = time.monotonic()
         await flink.cancel_job(job_b)

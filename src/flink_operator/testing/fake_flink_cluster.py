@@ -17,7 +17,7 @@ import secrets
 import shlex
 import uuid
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -159,6 +159,7 @@ class FakeCluster:
         self.checkpoint_failures: list[str] = []
         self.requests = 0
         self.shutdown_requested = False
+        self._rest_cache: dict[tuple[str, str], tuple[float, Any]] = {}
         self._tm_ids = [f"127.0.0.1:{40000 + i}-{secrets.token_hex(3)}" for i in range(64)]
         self._metric_store: dict[tuple[str, ...], dict[str, Any]] = {}
         self._metrics_fetched: float | None = None
@@ -285,12 +286,7 @@ class FakeCluster:
             )
         job_id = str(body.get("jobId") or secrets.token_hex(16)).lower()
         if job_id in self.jobs:
-            message = "Job has already been submitted."
-            raise FakeRestError.internal(
-                "java.util.concurrent.CompletionException",
-                f"org.apache.flink.runtime.client.DuplicateJobSubmissionException: {message}",
-                cause=f"org.apache.flink.runtime.client.DuplicateJobSubmissionException: {message}",
-            )
+            raise self._duplicate_submission(entry)
         job_config = {
             **self.config,
             **{str(k): str(v) for k, v in (body.get("flinkConfiguration") or {}).items()},
@@ -340,6 +336,29 @@ class FakeCluster:
         job.submit(self.timing)
         return job
 
+    def _duplicate_submission(self, entry: str) -> FakeRestError:
+        """2.x refuses a known job id as an application, 1.20 as a job; both as a 400 with this chain."""
+        if self.is_2x:
+            duplicate = "org.apache.flink.runtime.client.DuplicateApplicationSubmissionException: "
+            duplicate += "Application has already been submitted."
+        else:
+            duplicate = "org.apache.flink.runtime.client.DuplicateJobSubmissionException: "
+            duplicate += "Job has already been submitted."
+        failed = f"Failed to execute job '{_job_name(entry)}'."
+        return FakeRestError.handler(
+            400,
+            "Could not execute application.",
+            cause=[
+                "java.util.concurrent.CompletionException: org.apache.flink.util.FlinkRuntimeException: "
+                "Could not execute application.",
+                "org.apache.flink.util.FlinkRuntimeException: Could not execute application.",
+                "org.apache.flink.client.program.ProgramInvocationException: "
+                f"The main method caused an error: {failed}",
+                f"org.apache.flink.util.FlinkException: {failed}",
+                duplicate,
+            ],
+        )
+
     def effective_program_args(self, body: Mapping[str, Any]) -> list[str]:
         """Flink 2.x reads only ``programArgsList``; 1.20 also the ``programArgs`` string (not both)."""
         listed = body.get("programArgsList")
@@ -357,6 +376,35 @@ class FakeCluster:
         return shlex.split(str(text)) if text else []
 
     # ---------------------------------------------------------------- jobs
+
+    # ---------------------------------------------------------------- Flink's REST caches
+
+    def _duration_option(self, key: str, fallback: float) -> float:
+        text = self.config.get(key)
+        if not text:
+            return fallback
+        from flink_operator.config.durations import parse_duration
+
+        return parse_duration(text).total_seconds()
+
+    @property
+    def refresh_interval(self) -> float:
+        """``web.refresh-interval``: how long job details (the execution graph) are served from cache."""
+        return self._duration_option("web.refresh-interval", 3.0)
+
+    @property
+    def checkpoint_stats_timeout(self) -> float:
+        return self._duration_option("rest.cache.checkpoint-statistics.timeout", self.refresh_interval)
+
+    def cached(self, kind: str, job_id: str, ttl: float, load: Callable[[], Any]) -> Any:
+        """An answer Flink serves from a cache: loaded on a miss, then reused until ``ttl`` has passed."""
+        now = self.monotonic()
+        hit = self._rest_cache.get((kind, job_id))
+        if hit is not None and now - hit[0] < ttl:
+            return hit[1]
+        value = load()
+        self._rest_cache[(kind, job_id)] = (now, value)
+        return value
 
     def job(self, job_id: str) -> FakeJob | None:
         return self.jobs.get(job_id)
@@ -486,11 +534,20 @@ class FakeCluster:
         job = self.jobs.get(job_id)
         if job is None:
             raise FakeRestError.job_not_found_internal(job_id)
-        unknown = [v for v in wanted if all(vertex.id != v for vertex in job.vertices)]
-        if unknown:
-            raise FakeRestError.internal(
-                "java.lang.IllegalArgumentException", f"Unknown job vertex ids: {', '.join(unknown)}"
-            )
+        known = {vertex.id for vertex in job.vertices}
+        problems = [f"Job vertex [{v}] was not found in the JobGraph." for v in wanted if v not in known]
+        problems += [
+            f"The request is incomplete, missing job vertex [{v.id}] resource requirements."
+            for v in job.vertices
+            if v.id not in wanted
+        ]
+        problems += [
+            f"Invalid parallelism bounds {lower}..{upper} for job vertex [{v}]."
+            for v, (lower, upper) in wanted.items()
+            if v in known and (lower < 1 or upper < lower)
+        ]
+        if problems:
+            raise FakeRestError.handler(400, "\n".join(problems))
         job.set_requirements(self.timing, wanted)
 
     # ---------------------------------------------------------------- test controls
@@ -558,6 +615,7 @@ class FakeCluster:
                 if graceful and job.retention == "NO_EXTERNALIZED_CHECKPOINTS":
                     job.discard_checkpoints_on_end(JobState.CANCELED)
         self.operations.clear()
+        self._rest_cache.clear()
         self._metric_store.clear()
         self._metrics_fetched = None
         if not self.config.get("web.upload.dir"):

@@ -47,7 +47,7 @@ class FakeRestError(Exception):
         return {"errors": self.errors}
 
     @classmethod
-    def handler(cls, status: int, message: str, cause: str | None = None) -> FakeRestError:
+    def handler(cls, status: int, message: str, cause: str | Sequence[str] | None = None) -> FakeRestError:
         """A ``RestHandlerException`` raised by a handler (its message, optionally a cause trace)."""
         return cls(
             status, [_trace("org.apache.flink.runtime.rest.handler.RestHandlerException", message, cause)]

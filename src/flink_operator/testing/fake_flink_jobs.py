@@ -54,7 +54,7 @@ class FakeTiming:
     checkpoint: float = 0.03
     disposal: float = 0.02
     restart: float = 0.1
-    rescale_cooldown: float = 0.2
+    rescale_cooldown: float | None = None  # None: the job's configuration, else Flink's default 30 s
     rescale: float = 0.1
 
 
@@ -633,8 +633,22 @@ class FakeJob:
         self.wanted_parallelism.update(wanted)
         if self._rescale_timer is not None:
             self._rescale_timer.cancel()
-        due = max(self.host.monotonic(), self.last_rescale + timing.rescale_cooldown)
+        due = max(self.host.monotonic(), self.last_rescale + self.rescale_cooldown(timing))
         self._rescale_timer = self.host.timers.at(due, lambda: self._apply_requirements(timing))
+
+    def rescale_cooldown(self, timing: FakeTiming) -> float:
+        """Seconds after start or the last rescale before the adaptive scheduler rescales again."""
+        if timing.rescale_cooldown is not None:
+            return timing.rescale_cooldown
+        for key in (
+            "jobmanager.adaptive-scheduler.executing.cooldown-after-rescaling",
+            "jobmanager.adaptive-scheduler.scaling-interval.min",
+        ):
+            if self.config.get(key):
+                from flink_operator.config.durations import parse_duration
+
+                return parse_duration(self.config[key]).total_seconds()
+        return 30.0
 
     def _target_parallelism(self, vertex: FakeVertex) -> int:
         lower, upper = self.wanted_parallelism.get(vertex.id, (1, vertex.parallelism))
@@ -658,5 +672,6 @@ class FakeJob:
 
     def _rescale(self, timing: FakeTiming) -> None:
         self.rescales += 1
+        self.restarts += 1  # Flink counts an adaptive rescale as a restart (numRestarts and fullRestarts)
         self.last_rescale = self.host.monotonic()
         self._restart(timing, rescale=True)

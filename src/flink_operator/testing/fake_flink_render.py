@@ -230,9 +230,8 @@ def exceptions(cluster: FakeCluster, job: FakeJob, max_exceptions: int | None) -
             for r in records
         ]
         body["truncated"] = False
-        if job.failure is not None:
-            body["root-exception"] = job.failure.stack_trace
-            body["timestamp"] = job.failure.timestamp_ms
+        body["root-exception"] = job.failure.stack_trace if job.failure is not None else None
+        body["timestamp"] = job.failure.timestamp_ms if job.failure is not None else None
     return body
 
 

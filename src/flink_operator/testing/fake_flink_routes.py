@@ -218,7 +218,9 @@ async def _jobs_overview(cluster: FakeCluster, request: Request, params: dict[st
 
 @route("GET", "/jobs/:jobid")
 async def _job_details(cluster: FakeCluster, request: Request, params: dict[str, str]) -> tuple[int, Any]:
-    return 200, render.job_details(cluster, _job(cluster, params["jobid"]))
+    job = _job(cluster, params["jobid"])
+    ttl = cluster.refresh_interval
+    return 200, cluster.cached("details", job.jid, ttl, lambda: render.job_details(cluster, job))
 
 
 @route("GET", "/jobs/:jobid/status")
@@ -254,7 +256,10 @@ async def _execution_result(
 async def _exceptions(cluster: FakeCluster, request: Request, params: dict[str, str]) -> tuple[int, Any]:
     raw = request.query.get("maxExceptions")
     limit = int(raw) if raw and raw.isdigit() else None
-    return 200, render.exceptions(cluster, _job(cluster, params["jobid"]), limit)
+    job = _job(cluster, params["jobid"])
+    ttl = cluster.refresh_interval
+    body = cluster.cached(f"exceptions/{limit}", job.jid, ttl, lambda: render.exceptions(cluster, job, limit))
+    return 200, body
 
 
 # ---------------------------------------------------------------- checkpoints and savepoints
@@ -265,9 +270,15 @@ def _no_operation(kind: str, params: dict[str, str]) -> FakeRestError:
     return FakeRestError.handler(404, f"There is no {kind} operation with triggerId={trigger} for job {job}.")
 
 
+def _checkpoint_stats(cluster: FakeCluster, job: Any) -> Any:
+    ttl = cluster.checkpoint_stats_timeout
+    return cluster.cached("checkpoints", job.jid, ttl, lambda: render.checkpoint_stats(job))
+
+
 @route("GET", "/jobs/:jobid/checkpoints")
 async def _checkpoints(cluster: FakeCluster, request: Request, params: dict[str, str]) -> tuple[int, Any]:
-    return 200, render.checkpoint_stats(_job(cluster, params["jobid"]))
+    job = _job(cluster, params["jobid"])
+    return 200, _checkpoint_stats(cluster, job)
 
 
 @route("GET", "/jobs/:jobid/checkpoints/config")
@@ -283,9 +294,10 @@ async def _checkpoint_details(
 ) -> tuple[int, Any]:
     job = _job(cluster, params["jobid"])
     wanted = int(params["checkpointid"])
-    for record in job.checkpoints:
-        if record.id == wanted:
-            return 200, render.checkpoint_summary(record, job)
+    # Served from the same cached statistics as /checkpoints: a just-completed checkpoint may be missing.
+    for entry in _checkpoint_stats(cluster, job)["history"]:
+        if entry["id"] == wanted:
+            return 200, entry
     raise FakeRestError.handler(404, f"Could not find checkpointing statistics for checkpoint {wanted}.")
 
 

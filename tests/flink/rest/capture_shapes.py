@@ -1,13 +1,14 @@
 """Capture real Flink REST JSON shapes into tests/unit/flink_rest/data/flink-<major.minor>/ (a development tool).
 
-Usage, from the repository root: ``.venv/bin/python tests/flink/rest/capture_shapes.py [VENV]`` where VENV is
-a virtualenv holding another apache-flink (e.g. .venv-flink120); without it, the project's own Flink is used.
-It starts a local session cluster, walks through the REST operations the client uses (including failures
+Usage, from the repository root: ``.venv/bin/python tests/flink/rest/capture_shapes.py [v2_3|v1_20]``.
+It starts a local session cluster through the local runtime, runs the probe job (probe_job/: the counter
+job plus a way to fail on purpose), walks through the REST operations the client uses (including failures
 and bad requests), saves every answer as {"status", "body"} and stops the cluster. Serialized Java
 throwables are omitted and the temporary work directory is replaced by /tmp/flink-rest-test.
 """
 
 # ruff: noqa: E501
+import asyncio
 import json
 import sys
 import tempfile
@@ -17,21 +18,44 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
-from tests.flink.rest.local_cluster import LocalSessionCluster, build_probe_job, find_distribution
+from tests.support.flink_local import flink_home_for, kill_all, processes_with_marker, wait_ready
 
-venv = Path(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1] != "-" else None
-dist = find_distribution(venv)
-flavour = "flink-" + ".".join(dist.version.split(".")[:2])
-out = Path(__file__).resolve().parents[3] / "tests" / "unit" / "flink_rest" / "data" / flavour
-out.mkdir(parents=True, exist_ok=True)
-work = Path(tempfile.mkdtemp(prefix="cap"))
-jar = build_probe_job(dist, work / "job")
-cluster = LocalSessionCluster(dist, work / "cluster")
-t0 = time.monotonic()
-cluster.start()
-print("ready", time.monotonic() - t0)
-R = cluster.rest_url
-h = httpx.Client(trust_env=False, timeout=30)
+from flink_operator.flink.local.jobs import build_counter_job
+from flink_operator.flink.local.options import LocalFlinkSettings
+from flink_operator.flink.local.service import LocalFlinkService
+from flink_operator.flink.service import ClusterRef, ClusterRequest
+
+VERSION = sys.argv[1] if len(sys.argv) > 1 else "v2_3"
+HOME = flink_home_for(VERSION)
+assert HOME is not None, f"no Flink distribution for {VERSION}"
+CONFIG = {
+    "taskmanager.numberOfTaskSlots": "4",
+    "jobmanager.scheduler": "adaptive",
+    "jobmanager.adaptive-scheduler.scaling-interval.min": "1s",
+    "web.refresh-interval": "500",
+}
+PROBE = "probe.ProbeJob"
+work = Path(tempfile.mkdtemp(prefix="capture-"))
+jar = build_counter_job(HOME, work / "job", sources=Path(__file__).parent / "probe_job")
+service = LocalFlinkService(
+    LocalFlinkSettings(state_dir=work / "state", flink_homes={VERSION: HOME}, stop_timeout=5.0)
+)
+REF = ClusterRef("capture", "shapes")
+
+
+async def start() -> str:
+    t0 = time.monotonic()
+    await service.deploy_session_cluster(ClusterRequest(REF, VERSION, CONFIG, generation=1))
+    await wait_ready(service, REF)
+    print("ready", time.monotonic() - t0)
+    url = service.rest_url(REF)
+    assert url is not None
+    return url
+
+
+async def stop_cluster() -> None:
+    await service.delete_cluster(REF, delete_ha_data=True)
+    await service.close()
 
 
 def scrub(value):
@@ -74,7 +98,13 @@ def until(fn, what, within=60):
     raise RuntimeError(what)
 
 
-try:
+def capture(url: str) -> None:
+    global R, h, out
+    R = url
+    h = httpx.Client(trust_env=False, timeout=30)
+    flavour = "flink-" + ".".join(h.get(R + "/config").json()["flink-version"].split(".")[:2])
+    out = Path(__file__).resolve().parents[3] / "tests" / "unit" / "flink_rest" / "data" / flavour
+    out.mkdir(parents=True, exist_ok=True)
     save("overview", h.get(R + "/overview"))
     save("config", h.get(R + "/config"))
     save("jobs_overview_empty", h.get(R + "/jobs/overview"))
@@ -101,7 +131,11 @@ try:
         "jar_run",
         h.post(
             R + f"/jars/{jar_id}/run",
-            json={"parallelism": 1, "programArgsList": ["--sleepMs", "10", "--checkpointMs", "500"]},
+            json={
+                "entryClass": PROBE,
+                "parallelism": 1,
+                "programArgsList": ["--sleepMs", "10", "--checkpointMs", "500"],
+            },
         ),
     )
     jid = run["jobid"]
@@ -273,6 +307,23 @@ try:
     )
     print("rescaled in", time.monotonic() - t1)
     save("job_details_rescaled", h.get(R + f"/jobs/{jid}"))
+    save("exceptions_running", h.get(R + f"/jobs/{jid}/exceptions"))
+    save(
+        "error_rr_unknown_vertex",
+        h.put(
+            R + f"/jobs/{jid}/resource-requirements",
+            json={"0" * 32: {"parallelism": {"lowerBound": 1, "upperBound": 2}}},
+        ),
+    )
+    time.sleep(0.6)
+    until(lambda: h.get(R + f"/jobs/{jid}/metrics", params={"get": "numRestarts"}).json(), "job metrics")
+    time.sleep(10.5)  # past metrics.fetcher.update-interval: the next read triggers a fetch
+    h.get(R + f"/jobs/{jid}/metrics", params={"get": "numRestarts"})
+    time.sleep(0.5)
+    save(
+        "job_metrics_after_rescale",
+        h.get(R + f"/jobs/{jid}/metrics", params={"get": "numRestarts,fullRestarts,numRescales"}),
+    )
     trig = save("stop_trigger", h.post(R + f"/jobs/{jid}/stop", json={"drain": False}))
     until(
         lambda: (
@@ -293,6 +344,7 @@ try:
         h.post(
             R + f"/jars/{jar_id}/run",
             json={
+                "entryClass": PROBE,
                 "parallelism": 2,
                 "savepointPath": stop["operation"]["location"],
                 "programArgsList": ["--sleepMs", "10", "--checkpointMs", "500"],
@@ -306,6 +358,10 @@ try:
     until(lambda: h.get(R + f"/jobs/{jid2}/status").json()["status"] == "CANCELED", "canceled")
     save("execution_result_canceled", h.get(R + f"/jobs/{jid2}/execution-result"))
     save("cancel_again", h.patch(R + f"/jobs/{jid2}", params={"mode": "cancel"}))
+    save(
+        "error_jar_run_duplicate_job_id",
+        h.post(R + f"/jars/{jar_id}/run", json={"entryClass": PROBE, "jobId": jid2, "programArgsList": []}),
+    )
     t = save(
         "error_savepoint_canceled_job", h.post(R + f"/jobs/{jid2}/savepoints", json={"cancel-job": False})
     )
@@ -315,7 +371,12 @@ try:
         "jar_run_missing_savepoint",
         h.post(
             R + f"/jars/{jar_id}/run",
-            json={"parallelism": 1, "savepointPath": "file:///no/such/savepoint", "programArgsList": []},
+            json={
+                "entryClass": PROBE,
+                "parallelism": 1,
+                "savepointPath": "file:///no/such/savepoint",
+                "programArgsList": [],
+            },
         ),
     )
     if "jobid" in bad:
@@ -336,6 +397,7 @@ try:
         h.post(
             R + f"/jars/{jar_id}/run",
             json={
+                "entryClass": PROBE,
                 "parallelism": 1,
                 "programArgsList": ["--sleepMs", "1", "--failAtCount", "20"],
                 "flinkConfiguration": {"restart-strategy.type": "none"},
@@ -399,6 +461,17 @@ try:
         ),
     )
     save("cluster_shutdown", h.delete(R + "/cluster"))
-finally:
-    cluster.stop()
-    print("alive after stop:", cluster.alive_pids(), "workdir", work)
+
+
+async def main() -> None:
+    url = await start()
+    try:
+        await asyncio.to_thread(capture, url)
+    finally:
+        await stop_cluster()
+        left = processes_with_marker(str(work))
+        kill_all(left)
+        print("left after stop:", left)
+
+
+asyncio.run(main())

@@ -10,21 +10,16 @@ from pathlib import Path
 
 import pytest
 from tests.support.fake_jars import fake_jar
+from tests.support.flink_local import FAST_TEST_CONFIG
 from tests.support.rest_scenario import Target, assert_transcript, run_scenario
 
 from flink_operator.testing.fake_flink import FakeFlinkServer
 
 pytestmark = pytest.mark.integration
 
-# What the real-Flink runs use (tests.support.flink_local.FAST_TEST_CONFIG) plus the directories the local
-# runtime configures.
+# The real-Flink runs use FAST_TEST_CONFIG plus the directories and retention the local runtime sets.
 FAST_CONFIG = {
-    "web.refresh-interval": "500",
-    "metrics.fetcher.update-interval": "500",
-    "execution.checkpointing.interval": "1s",
-    "jobmanager.scheduler": "adaptive",
-    "jobmanager.adaptive-scheduler.scaling-interval.min": "1s",
-    "taskmanager.numberOfTaskSlots": "2",
+    **FAST_TEST_CONFIG,
     "execution.checkpointing.externalized-checkpoint-retention": "RETAIN_ON_CANCELLATION",
 }
 
