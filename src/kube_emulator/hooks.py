@@ -129,9 +129,7 @@ class ClusterHooks:
     async def set_status(
         self, api_version: str, kind: str, name: str, status: JSON, namespace: str = "", merge: bool = True
     ) -> JSON:
-        """Write an object's status through its status subresource (merged into the current one by default).
-
-        """
+        """Write an object's status through its status subresource (merged by default)."""
         rt = self.resource_type(api_version, kind)
         ctx = writes.WriteContext(internal=True, field_manager="kube-emulator-test")
         if merge:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import json
-import random
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,11 +25,11 @@ from .errors import ApiError
 from .faults import Faults
 from .media import Negotiated, content_type, decode_body, decode_patch, negotiate
 from .resources import ResourceType
-from .selectors import FieldRequirement
+from .scale import from_scale, patch_scale, scale_of
 from .state import ClusterState, served_raw
 from .store import Stored, encode
 from .tables import partial_metadata, to_table
-from .watch import CLOSE, WatchEvent
+from .watch_stream import stream_watch
 
 JSON = dict[str, Any]
 
@@ -250,12 +249,12 @@ class HttpApi:
             wants_watch = target.watch_path or params.get("watch", "") in ("true", "1")
             if target.name is None or wants_watch:
                 if wants_watch:
-                    return await self._watch(request, target)
+                    return await stream_watch(self.state, request, target.rt, target.namespace, target.name)
                 return self._list(request, target)
             wanted = negotiate(request.headers.get("Accept", ""), allow_table=True)
             stored = reads.get(self.state, rt, target.namespace or "", target.name)
             if target.subresource == "scale":
-                return self._render(self._scale(rt, stored), wanted)
+                return self._render(scale_of(stored), wanted)
             return self._render_object(rt, stored, wanted)
         ctx = self._write_context(request)
         namespace = target.namespace or ""
@@ -271,7 +270,7 @@ class HttpApi:
                 raise errors.method_not_allowed("update", rt.plural, rt.group)
             body = decode_body(await request.read(), content_type(request.headers.get("Content-Type")))
             if target.subresource == "scale":
-                body = self._from_scale(rt, reads.get(self.state, rt, namespace, target.name), body)
+                body = from_scale(reads.get(self.state, rt, namespace, target.name), body)
                 target.subresource = ""
             result = await writes.update(
                 self.state, rt, namespace, target.name, body, _status_only(target.subresource), ctx
@@ -282,7 +281,7 @@ class HttpApi:
             media = content_type(request.headers.get("Content-Type"))
             patch_body = decode_patch(await request.read(), media, rt.custom)
             if target.subresource == "scale":
-                result = await self._patch_scale(rt, namespace, target.name, media, patch_body, ctx)
+                result = await patch_scale(self.state, rt, namespace, target.name, media, patch_body, ctx)
             else:
                 result = await writes.patch(
                     self.state,
@@ -363,50 +362,6 @@ class HttpApi:
         body = {"kind": rt.list_kind, "apiVersion": rt.group_version, "metadata": metadata, "items": deleted}
         return self._json(body)
 
-    # ------------------------------------------------------------------------------------ scale
-
-    @staticmethod
-    def _scale(rt: ResourceType, stored: Stored) -> JSON:
-        obj = stored.obj
-        md = obj["metadata"]
-        selector = ((obj.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
-        return {
-            "kind": "Scale",
-            "apiVersion": "autoscaling/v1",
-            "metadata": {
-                k: md[k]
-                for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
-                if k in md
-            },
-            "spec": {"replicas": (obj.get("spec") or {}).get("replicas", 0)},
-            "status": {
-                "replicas": (obj.get("status") or {}).get("replicas", 0),
-                "selector": ",".join(f"{k}={v}" for k, v in selector.items()),
-            },
-        }
-
-    @staticmethod
-    def _from_scale(rt: ResourceType, stored: Stored, scale: Any) -> JSON:
-        if not isinstance(scale, dict) or not isinstance(scale.get("spec"), dict):
-            raise errors.bad_request("the body must be an autoscaling/v1 Scale")
-        obj = json.loads(stored.raw)
-        obj.setdefault("spec", {})["replicas"] = scale["spec"].get("replicas", 0)
-        wanted_rv = (scale.get("metadata") or {}).get("resourceVersion")
-        obj["metadata"]["resourceVersion"] = wanted_rv or ""
-        obj.pop("status", None)
-        return obj  # type: ignore[no-any-return]
-
-    async def _patch_scale(
-        self, rt: ResourceType, namespace: str, name: str, media: str, body: Any, ctx: writes.WriteContext
-    ) -> writes.Result:
-        stored = reads.get(self.state, rt, namespace, name)
-        scale = writes._apply_patch(rt, self._scale(rt, stored), media, body)
-        updated = self._from_scale(rt, stored, scale)
-        result = await writes.update(self.state, rt, namespace, name, updated, "", ctx)
-        if result.stored is not None:
-            return writes.Result(result.code, self._scale(rt, result.stored))
-        return result
-
     # ------------------------------------------------------------------------------------ lists
 
     def _list(self, request: web.Request, target: Target) -> web.Response:
@@ -460,79 +415,6 @@ class HttpApi:
         prefix = b'{"apiVersion":"' + rt.group_version.encode() + b'","kind":"' + rt.kind.encode() + b'",'
         return b"{" + raw[len(prefix) :] if raw.startswith(prefix) else raw
 
-    # ------------------------------------------------------------------------------------ watch
-
-    async def _watch(self, request: web.Request, target: Target) -> web.StreamResponse:
-        rt = target.rt
-        params = request.query
-        wanted = negotiate(request.headers.get("Accept", ""), allow_table=True)
-        query = reads.parse_query(rt, target.namespace, params)
-        if target.name is not None:
-            query.fields = (*query.fields, FieldRequirement("metadata.name", False, target.name))
-        bookmarks = params.get("allowWatchBookmarks", "") in ("true", "1")
-        send_initial = params.get("sendInitialEvents")
-        try:
-            timeout = (
-                float(params["timeoutSeconds"])
-                if "timeoutSeconds" in params
-                else self.state.options.min_watch_timeout * (1 + random.random())  # noqa: S311
-            )
-        except ValueError:
-            raise errors.bad_request(f"invalid timeoutSeconds: {params['timeoutSeconds']!r}") from None
-        start = reads.start_watch(
-            self.state, rt, query, None if send_initial is None else send_initial in ("true", "1")
-        )
-        response = web.StreamResponse(
-            status=200, headers={"Content-Type": "application/json", "Cache-Control": "no-cache, private"}
-        )
-        response.enable_chunked_encoding()
-        await response.prepare(request)
-        watcher = start.watcher
-        encoder = _EventEncoder(rt, wanted, params.get("includeObject", "Metadata"))
-        try:
-            if start.error is not None:
-                await response.write(b'{"type":"ERROR","object":' + encode(start.error.status()) + b"}\n")
-                return response
-            chunk = [encoder.event(e) for e in start.initial]
-            if start.initial_events_end and bookmarks:
-                chunk.append(encoder.bookmark(self.state.store.rv, initial_end=True))
-            if chunk:
-                await response.write(b"".join(chunk))
-            deadline = time.monotonic() + timeout
-            interval = self.state.options.bookmark_interval
-            next_bookmark = time.monotonic() + interval
-            while True:
-                now = time.monotonic()
-                if now >= deadline:
-                    break
-                wait = deadline - now
-                if bookmarks:
-                    if now >= next_bookmark:
-                        await response.write(encoder.bookmark(self.state.store.rv))
-                        next_bookmark = now + interval
-                    wait = min(wait, max(next_bookmark - now, 0.0))
-                try:
-                    item = await asyncio.wait_for(watcher.queue.get(), timeout=wait)
-                except TimeoutError:
-                    continue
-                if item is CLOSE:
-                    break
-                batch = [encoder.event(item)]
-                while not watcher.queue.empty():
-                    more = watcher.queue.get_nowait()
-                    if more is CLOSE:
-                        watcher.closed = True
-                        break
-                    batch.append(encoder.event(more))
-                await response.write(b"".join(batch))
-                if watcher.closed:
-                    break
-        except (ConnectionResetError, asyncio.CancelledError):
-            pass
-        finally:
-            self.state.hub.unregister(watcher)
-        return response
-
     # ------------------------------------------------------------------------------------ rendering
 
     @staticmethod
@@ -569,34 +451,3 @@ class HttpApi:
 
 def _status_only(subresource: str) -> str:
     return "status" if subresource == "status" else ""
-
-
-class _EventEncoder:
-    """Encodes watch events once per event, as plain objects or as one-row Tables."""
-
-    def __init__(self, rt: ResourceType, wanted: Negotiated, include_object: str) -> None:
-        self.rt = rt
-        self.table = wanted.as_kind == "Table"
-        self.include_object = include_object
-        self._type_prefix = {
-            t: b'{"type":"' + t.encode() + b'","object":'
-            for t in ("ADDED", "MODIFIED", "DELETED", "BOOKMARK", "ERROR")
-        }
-
-    def event(self, event: WatchEvent) -> bytes:
-        if self.table:
-            body = encode(
-                to_table(
-                    self.rt, [event.obj.obj], {"resourceVersion": str(event.obj.rv)}, self.include_object
-                )
-            )
-        else:
-            body = served_raw(self.rt, event.obj)
-        return self._type_prefix[event.type] + body + b"}\n"
-
-    def bookmark(self, rv: int, initial_end: bool = False) -> bytes:
-        metadata: JSON = {"resourceVersion": str(rv)}
-        if initial_end:
-            metadata["annotations"] = {"k8s.io/initial-events-end": "true"}
-        obj = {"kind": self.rt.kind, "apiVersion": self.rt.group_version, "metadata": metadata}
-        return self._type_prefix["BOOKMARK"] + encode(obj) + b"}\n"

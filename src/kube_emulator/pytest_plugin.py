@@ -22,7 +22,8 @@ from .server import EmbeddedApiServer, EmulatorConfig, ThreadedApiServer
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "kube_emulator(**options): options (EmulatorConfig fields) for the api_server fixtures")
+        "markers", "kube_emulator(**options): options (EmulatorConfig fields) for the api_server fixtures"
+    )
 
 
 def _config(request: pytest.FixtureRequest) -> EmulatorConfig:
