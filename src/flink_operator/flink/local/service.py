@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +23,7 @@ import httpx
 
 from flink_operator.config import Configuration
 from flink_operator.flink import artifacts
-from flink_operator.flink.local import processes, records
+from flink_operator.flink.local import housekeeping, processes, records
 from flink_operator.flink.local.distribution import DistributionResolver, installed_flink_home
 from flink_operator.flink.local.launcher import Launch, start_deployment
 from flink_operator.flink.local.layout import ClusterLayout
@@ -215,7 +214,9 @@ class LocalFlinkService:
                     await self._stop(started)
                     records.remove(layout.record)
                 raise
-            await asyncio.to_thread(_prune_deployments, layout, record.deployment_id)
+            await asyncio.to_thread(
+                housekeeping.prune_deployments, layout, record.deployment_id, _KEPT_DEPLOYMENTS
+            )
             _log.info(
                 "started %s cluster %s (generation %d) at %s",
                 request.mode,
@@ -241,7 +242,9 @@ class LocalFlinkService:
                 await self._stop(record)
                 records.remove(layout.record)
             if delete_ha_data:
-                await asyncio.to_thread(_delete_ha_data, layout, record)
+                await asyncio.to_thread(
+                    housekeeping.delete_ha_data, layout, record.ha_storage if record else None
+                )
 
     async def stop_all(self) -> None:
         """Stop every cluster this state dir knows (HA data and checkpoints are kept)."""
@@ -579,24 +582,3 @@ def _summary(job: JobOverview) -> JobSummary:
         start_time_ms=job.start_time if job.start_time >= 0 else None,
         end_time_ms=job.end_time if job.end_time >= 0 else None,
     )
-
-
-def _prune_deployments(layout: ClusterLayout, current: str) -> None:
-    """Keep the newest deployment directories (their logs help debugging); remove older ones."""
-    if not layout.deployments.is_dir():
-        return
-    others = sorted(
-        (d for d in layout.deployments.iterdir() if d.is_dir() and d.name != current),
-        key=lambda d: d.stat().st_mtime,
-    )
-    for old in others[: max(0, len(others) - (_KEPT_DEPLOYMENTS - 1))]:
-        shutil.rmtree(old, ignore_errors=True)
-
-
-def _delete_ha_data(layout: ClusterLayout, record: ClusterRecord | None) -> None:
-    """ZooKeeper data and the HA storage of this cluster; JobResultStore entries are kept for pruning."""
-    shutil.rmtree(layout.zookeeper, ignore_errors=True)
-    storage = (record.ha_storage if record else None) or str(layout.ha_storage)
-    if storage.startswith("file:"):
-        cluster_dir = Path(storage.removeprefix("file://").removeprefix("file:")) / layout.root.name
-        shutil.rmtree(cluster_dir, ignore_errors=True)

@@ -1,0 +1,31 @@
+"""Removing files the local runtime no longer needs: old deployment directories and a cluster's HA data.
+
+Checkpoints, savepoints and JobResultStore entries are never removed here.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+from flink_operator.flink.local.layout import ClusterLayout
+from flink_operator.flink.local.snapshots import local_dir
+
+
+def prune_deployments(layout: ClusterLayout, current: str, keep: int) -> None:
+    """Keep the newest ``keep`` deployment directories (their logs help debugging), current included."""
+    if not layout.deployments.is_dir():
+        return
+    others = sorted(
+        (d for d in layout.deployments.iterdir() if d.is_dir() and d.name != current),
+        key=lambda d: d.stat().st_mtime,
+    )
+    for old in others[: max(0, len(others) - (keep - 1))]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def delete_ha_data(layout: ClusterLayout, ha_storage: str | None) -> None:
+    """The cluster's ZooKeeper data and its directory in the HA storage (job graphs, checkpoint pointers)."""
+    shutil.rmtree(layout.zookeeper, ignore_errors=True)
+    storage = local_dir(ha_storage or f"file://{layout.ha_storage}")
+    if storage is not None:
+        shutil.rmtree(storage / layout.root.name, ignore_errors=True)
