@@ -56,11 +56,21 @@ async def caller_cost(plugin_host: PluginHost, registry: CollectorRegistry) -> t
     caller = time.perf_counter() - started
     healthy = [n for n in plugin_host.listeners.listener_names if n not in ("hangs", "raises")]
 
-    def delivered(name: str) -> float:
-        labels = {"listener": name, "outcome": "ok"}
-        return registry.get_sample_value("flink_operator_listener_deliveries_total", labels) or 0.0
+    def handled(name: str) -> float:
+        return sum(
+            registry.get_sample_value(
+                "flink_operator_listener_deliveries_total", {"listener": name, "outcome": outcome}
+            )
+            or 0.0
+            for outcome in ("ok", "error", "timeout")
+        )
 
-    await until(lambda: all(delivered(n) == NOTIFICATIONS for n in healthy), within=120, what="all delivered")
+    await until(lambda: all(handled(n) == NOTIFICATIONS for n in healthy), within=120, what="all handled")
+    for name in healthy:
+        labels = {"listener": name, "outcome": "ok"}
+        ok = registry.get_sample_value("flink_operator_listener_deliveries_total", labels) or 0.0
+        if ok != NOTIFICATIONS:
+            print(f"  (listener {name}: {NOTIFICATIONS - ok:.0f} calls failed or timed out)")
     drained = time.perf_counter() - started
     await plugin_host.aclose()
     return caller / NOTIFICATIONS * 1e6, drained
@@ -79,25 +89,29 @@ def masking_cost() -> float:
     return statistics.median(samples)
 
 
+CROWDED = {
+    "kubernetes.operator.plugins.listener-call-timeout": "1 s",
+    L + "hangs.class": f"{C}:HangingListener",
+    L + "raises.class": f"{C}:RaisingListener",
+    L + "async.class": f"{C}:AsyncRecordingListener",
+    L + "sync.class": f"{C}:RecordingListener",
+}
+REPEATS = 3
+
+
 async def main() -> None:
     logging.disable(logging.WARNING)
     with tempfile.TemporaryDirectory() as empty:
         plugins_dir = Path(empty)
-        audit_only, _ = await caller_cost(*host({}, plugins_dir))
-        crowded, drained = await caller_cost(
-            *host(
-                {
-                    "kubernetes.operator.plugins.listener-call-timeout": "1 s",
-                    L + "hangs.class": f"{C}:HangingListener",
-                    L + "raises.class": f"{C}:RaisingListener",
-                    L + "async.class": f"{C}:AsyncRecordingListener",
-                    L + "sync.class": f"{C}:RecordingListener",
-                },
-                plugins_dir,
-            )
-        )
+        await caller_cost(*host({}, plugins_dir))  # warm-up: imports, caches
+        audit_runs = [await caller_cost(*host({}, plugins_dir)) for _ in range(REPEATS)]
+        crowded_runs = [await caller_cost(*host(CROWDED, plugins_dir)) for _ in range(REPEATS)]
+    audit_only = statistics.median(cost for cost, _ in audit_runs)
+    crowded = statistics.median(cost for cost, _ in crowded_runs)
+    drained = statistics.median(seconds for _, seconds in crowded_runs)
     masking = masking_cost()
     print(f"notifications: {NOTIFICATIONS} (half status updates, half events), resource with secrets")
+    print(f"medians of {REPEATS} runs (this machine is shared: expect noise)")
     print(f"caller cost, audit log only:                       {audit_only:7.1f} µs per notification")
     print(f"caller cost, + 4 listeners (1 hanging, 1 raising):  {crowded:7.1f} µs per notification")
     print(f"  of which masking a resource and its previous status: {masking:7.1f} µs")
