@@ -171,6 +171,7 @@ def fast_election(
 
 async def _main(arguments: argparse.Namespace) -> None:
     logging.basicConfig(level=logging.INFO, format=f"{arguments.identity} %(levelname)s %(name)s %(message)s")
+    logging.getLogger("httpx2").setLevel(logging.WARNING)
     client = client_for(Path(arguments.kubeconfig))
     manager = Manager(
         client,

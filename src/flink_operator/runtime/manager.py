@@ -85,6 +85,16 @@ def combine_selectors(*selectors: str | None) -> str | None:
     return ",".join(parts) or None
 
 
+def reconcile_parallelism(configuration: DefaultConfiguration) -> int:
+    """`kubernetes.operator.reconcile.parallelism`, checked: a positive bound, or -1 for none."""
+    parallelism = configuration.configuration.get(RECONCILE_PARALLELISM)
+    if parallelism == 0 or parallelism < -1:
+        raise ValueError(
+            f"{RECONCILE_PARALLELISM.key} must be a positive number or -1 (unbounded), got {parallelism}"
+        )
+    return parallelism
+
+
 class _Term:
     """The controllers' machinery for one leadership term."""
 
@@ -94,11 +104,7 @@ class _Term:
         self.informers: dict[tuple[Kind, str | None], SharedInformer] = {}
         self.runners: list[ControllerRunner] = []
         self._starters: list[asyncio.Task[None]] = []
-        parallelism = manager.configuration.configuration.get(RECONCILE_PARALLELISM)
-        if parallelism == 0 or parallelism < -1:
-            raise ValueError(
-                f"{RECONCILE_PARALLELISM.key} must be a positive number or -1 (unbounded), got {parallelism}"
-            )
+        parallelism = reconcile_parallelism(manager.configuration)
         self.slots = asyncio.Semaphore(parallelism) if parallelism > 0 else None
 
     def _informer(self, kind: Kind, selector: str | None, indexers: dict[str, Indexer]) -> SharedInformer:
@@ -320,6 +326,7 @@ class Manager:
     async def start(self) -> None:
         if self._started:
             raise RuntimeError("the manager was already started")
+        reconcile_parallelism(self.configuration)  # fail start-up, not each term, on a bad value
         self._started = True
         if self.health_server is not None:
             await self.health_server.start()
