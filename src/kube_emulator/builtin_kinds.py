@@ -84,6 +84,8 @@ def _rt(
         allow_unconditional_update=unconditional,
         returns_deleted_object=returns_deleted,
         field_selectors=_META | fields,
+        stored_as=("", "events") if group == "events.k8s.io" else None,
+        view="events.k8s.io/v1" if group == "events.k8s.io" else "",
     )
 
 

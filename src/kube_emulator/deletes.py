@@ -30,7 +30,7 @@ def _success(rt: ResourceType, name: str, uid: str) -> JSON:
 async def delete(
     state: ClusterState, rt: ResourceType, namespace: str, name: str, options: JSON, ctx: WriteContext
 ) -> Result:
-    current = state.store.get((rt.group, rt.plural), namespace if rt.namespaced else "", name)
+    current = state.store.get(rt.key, namespace if rt.namespaced else "", name)
     if current is None:
         raise errors.not_found(rt.plural, rt.group, name)
     preconditions = options.get("preconditions") or {}
@@ -72,7 +72,7 @@ async def delete(
         finalizers.append("foregroundDeletion")
     if policy == "Orphan" and "orphan" not in finalizers:
         finalizers.append("orphan")
-    key = (rt.group, rt.plural)
+    key = rt.key
     if key == NAMESPACES:
         obj.setdefault("status", {})["phase"] = "Terminating"
     if key == CRD_KEY and "customresourcecleanup.apiextensions.k8s.io" not in finalizers:

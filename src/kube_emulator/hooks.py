@@ -61,7 +61,7 @@ class ClusterHooks:
 
     def get(self, api_version: str, kind: str, name: str, namespace: str = "") -> JSON | None:
         rt = self.resource_type(api_version, kind)
-        stored = self.state.store.get((rt.group, rt.plural), namespace if rt.namespaced else "", name)
+        stored = self.state.store.get(rt.key, namespace if rt.namespaced else "", name)
         return copy.deepcopy(stored.obj) if stored is not None else None
 
     def resource_type(self, api_version: str, kind: str) -> ResourceType:
@@ -81,7 +81,7 @@ class ClusterHooks:
         """Close open watch streams (all, or one resource's); returns how many were closed."""
         if kind:
             rt = self.resource_type(api_version, kind)
-            return self.state.hub.close_all((rt.group, rt.plural))
+            return self.state.hub.close_all(rt.key)
         return self.state.hub.close_all()
 
     def map_service(self, namespace: str, name: str, port: int, address: str) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 from . import errors
 from .resources import ResourceType
 from .selectors import (
+    FieldRequirement,
     FieldSelector,
     LabelSelector,
     Matcher,
@@ -30,6 +31,7 @@ from .selectors import (
 )
 from .state import ClusterState
 from .store import Stored
+from .views import storage_field_path
 from .watch import Watcher, WatchEvent
 
 JSON = dict[str, Any]
@@ -53,6 +55,10 @@ class Query:
 def parse_query(rt: ResourceType, namespace: str | None, params: Mapping[str, str]) -> Query:
     labels = parse_label_selector(params.get("labelSelector", ""))
     fields = parse_field_selector(params.get("fieldSelector", ""), rt.field_selectors, rt.custom)
+    if rt.view:
+        fields = tuple(
+            FieldRequirement(storage_field_path(rt.view, f.path), f.negate, f.value) for f in fields
+        )
     try:
         limit = int(params.get("limit") or 0)
     except ValueError:
@@ -101,7 +107,7 @@ def _decode_continue(token: str) -> tuple[int, tuple[str, str]]:
 
 
 def get(state: ClusterState, rt: ResourceType, namespace: str, name: str) -> Stored:
-    stored = state.store.get((rt.group, rt.plural), namespace if rt.namespaced else "", name)
+    stored = state.store.get(rt.key, namespace if rt.namespaced else "", name)
     if stored is None:
         raise errors.not_found(rt.plural, rt.group, name)
     return stored
@@ -128,7 +134,7 @@ def list_objects(state: ClusterState, rt: ResourceType, query: Query) -> tuple[l
     items: list[Stored] = []
     remaining = 0
     last_key: tuple[str, str] | None = None
-    for stored in store.items((rt.group, rt.plural), query.namespace):
+    for stored in store.items(rt.key, query.namespace):
         if after is not None and (stored.namespace, stored.name) <= after:
             continue
         if matcher is not None and not matcher(stored.obj):
@@ -156,14 +162,14 @@ class WatchStart:
 
 def start_watch(state: ClusterState, rt: ResourceType, query: Query, send_initial: bool | None) -> WatchStart:
     """Register a watcher and compute the events it must be sent first (atomically, on the loop)."""
-    watcher = Watcher((rt.group, rt.plural), query.namespace, query.matcher)
+    watcher = Watcher(rt.key, query.namespace, query.matcher)
     rv_text = query.resource_version
     initial: list[WatchEvent] = []
     if send_initial is None:
         send_initial = rv_text in ("", "0")
     if rv_text in ("", "0") or send_initial:
         matcher = query.matcher
-        for stored in state.store.items((rt.group, rt.plural), query.namespace):
+        for stored in state.store.items(rt.key, query.namespace):
             if matcher is None or matcher(stored.obj):
                 initial.append(WatchEvent("ADDED", stored))
         state.hub.register(watcher)

@@ -50,6 +50,9 @@ class ResourceType:
     schema: JSON | None = field(default=None, compare=False, hash=False)
     preserve_unknown: bool = False
     storage_version: str = ""
+    # Served as a view of another resource's objects (see `views`): the (group, plural) that stores them.
+    stored_as: tuple[str, str] | None = None
+    view: str = ""
 
     @property
     def group_version(self) -> str:
@@ -57,7 +60,8 @@ class ResourceType:
 
     @property
     def key(self) -> tuple[str, str]:
-        return (self.group, self.plural)
+        """Where the objects live in the store."""
+        return self.stored_as or (self.group, self.plural)
 
     @property
     def list_kind(self) -> str:

@@ -16,7 +16,8 @@ from .builtin_kinds import BUILTIN_TYPES, INITIAL_NAMESPACES
 from .crds import resource_types
 from .meta import new_uid, now
 from .resources import Registry, ResourceType
-from .store import Change, Store, Stored
+from .store import Change, Store, Stored, encode
+from .views import from_storage
 from .watch import WatchHub
 
 if TYPE_CHECKING:
@@ -107,7 +108,7 @@ class ClusterState:
     # ------------------------------------------------------------------ helpers
 
     def storage_type(self, rt: ResourceType) -> ResourceType:
-        return self.registry.storage_type(rt.group, rt.plural) or rt
+        return self.registry.storage_type(*rt.key) or rt
 
     def namespace_phase(self, name: str) -> str | None:
         stored = self.store.get(NAMESPACES, "", name)
@@ -119,14 +120,18 @@ class ClusterState:
 def served(rt: ResourceType, stored: Stored) -> JSON:
     """The object as served at `rt`'s version (custom resources share storage across versions)."""
     obj = stored.obj
+    if rt.view:
+        return from_storage(rt.view, obj)
     if obj.get("apiVersion") != rt.group_version:
         obj = dict(obj, apiVersion=rt.group_version)
     return obj
 
 
 def served_raw(rt: ResourceType, stored: Stored) -> bytes:
-    if stored.obj.get("apiVersion") == rt.group_version:
+    if stored.obj.get("apiVersion") == rt.group_version and not rt.view:
         return stored.raw
-    from .store import encode
-
+    if rt.view:
+        if stored.view_raw is None:
+            stored.view_raw = encode(served(rt, stored))
+        return stored.view_raw
     return encode(served(rt, stored))

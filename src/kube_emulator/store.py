@@ -32,6 +32,7 @@ class Stored:
     obj: JSON
     rv: int
     raw: bytes
+    view_raw: bytes | None = None  # the encoding as served through a view resource (see `views`)
 
     @property
     def namespace(self) -> str:

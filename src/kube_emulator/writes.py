@@ -25,6 +25,7 @@ from .patching import PatchError, json_patch, merge_patch, strategic_merge_patch
 from .resources import ResourceType
 from .state import ClusterState, served
 from .store import Stored
+from .views import to_storage
 from .write_rules import (
     JSON,
     AdmissionChain,
@@ -75,6 +76,8 @@ async def create(
     applied: JSON | None = None,
 ) -> Result:
     obj = applied if applied is not None else type_meta(rt, body)
+    if rt.view:
+        obj = to_storage(rt.view, obj)
     metadata = metadata_of(obj)
     check_namespace(state, rt, namespace, obj, creating=True)
     if metadata.get("resourceVersion"):
@@ -107,7 +110,7 @@ async def create(
     causes = normalise(state, rt, obj, ctx)
     raise_invalid(rt, obj, causes)
     storage = state.store
-    key = (rt.group, rt.plural)
+    key = rt.key
 
     def revalidate(candidate: JSON) -> None:
         raise_invalid(rt, candidate, normalise(state, rt, candidate, ctx))
@@ -181,6 +184,8 @@ async def _update_core(
 ) -> tuple[Result, bool]:
     """Validate, admit and commit `new` as the next version of `current`; (result, lost_race)."""
     old = current.obj
+    if rt.view:
+        new = to_storage(rt.view, new)
     result = _merge_for_update(rt, old, new, subresource)
     metadata = result["metadata"]
     metadata["name"], metadata["resourceVersion"] = (
@@ -240,7 +245,7 @@ async def _update_core(
             field_scope(rt, subresource),
             subresource,
         )
-    key = (rt.group, rt.plural)
+    key = rt.key
     if state.store.get(key, namespace, current.name) is not current:
         return Result(409, {}), True
     if comparable(result) == comparable(old):
@@ -262,7 +267,7 @@ async def _update_core(
 
 
 def _get_current(state: ClusterState, rt: ResourceType, namespace: str, name: str) -> Stored:
-    current = state.store.get((rt.group, rt.plural), namespace if rt.namespaced else "", name)
+    current = state.store.get(rt.key, namespace if rt.namespaced else "", name)
     if current is None:
         raise errors.not_found(rt.plural, rt.group, name)
     return current
@@ -405,7 +410,7 @@ async def server_side_apply(
     wanted_rv = str(metadata.pop("resourceVersion", "") or "")
     shape = shape_of(rt)
     for _ in range(_RETRIES):
-        current = state.store.get((rt.group, rt.plural), namespace if rt.namespaced else "", name)
+        current = state.store.get(rt.key, namespace if rt.namespaced else "", name)
         if current is None:
             if subresource:
                 raise errors.not_found(rt.plural, rt.group, name)

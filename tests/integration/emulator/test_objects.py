@@ -293,20 +293,24 @@ async def test_cluster_wide_list_spans_namespaces(http: Http) -> None:
     ]
 
 
-async def test_events_core_and_events_k8s_io(http: Http) -> None:
+async def test_events_core_and_events_k8s_io_are_two_views_of_the_same_objects(http: Http) -> None:
+    core = "/api/v1/namespaces/default/events"
+    new = "/apis/events.k8s.io/v1/namespaces/default/events"
     event = {
         "metadata": {"generateName": "w."},
         "involvedObject": {"kind": "Widget", "name": "w1"},
         "reason": "Created",
         "message": "hello",
         "type": "Normal",
+        "count": 1,
     }
-    status, _ = await http.post("/api/v1/namespaces/default/events", event)
+    status, created = await http.post(core, event)
     assert status == 201
-    _, body = await http.get(
-        "/api/v1/namespaces/default/events", fieldSelector="involvedObject.name=w1,reason=Created"
-    )
+    _, body = await http.get(core, fieldSelector="involvedObject.name=w1,reason=Created")
     assert len(body["items"]) == 1
+    status, seen = await http.get(f"{new}/{created['metadata']['name']}")
+    assert status == 200 and seen["apiVersion"] == "events.k8s.io/v1"
+    assert (seen["regarding"], seen["note"], seen["deprecatedCount"]) == (event["involvedObject"], "hello", 1)
     new_event = {
         "apiVersion": "events.k8s.io/v1",
         "kind": "Event",
@@ -317,14 +321,21 @@ async def test_events_core_and_events_k8s_io(http: Http) -> None:
         "action": "Act",
         "reason": "R",
         "type": "Warning",
-        "regarding": {"kind": "Widget", "name": "w1"},
+        "regarding": {"kind": "Widget", "name": "w2"},
+        "note": "from the new API",
     }
-    status, _ = await http.post("/apis/events.k8s.io/v1/namespaces/default/events", new_event)
-    assert status == 201
-    _, body = await http.get(
-        "/apis/events.k8s.io/v1/namespaces/default/events", fieldSelector="regarding.name=w1"
+    assert (await http.post(new, new_event))[0] == 201
+    _, listed = await http.get(new, fieldSelector="regarding.name=w2")
+    assert [i["metadata"]["name"] for i in listed["items"]] == ["e1"]
+    _, as_core = await http.get(f"{core}/e1")
+    assert (as_core["involvedObject"]["name"], as_core["message"], as_core["reportingComponent"]) == (
+        "w2",
+        "from the new API",
+        "c",
     )
-    assert [i["metadata"]["name"] for i in body["items"]] == ["e1"]
+    status, patched = await http.patch(f"{new}/e1", {"note": "patched"})
+    assert status == 200 and patched["note"] == "patched" and "message" not in patched
+    assert (await http.get(f"{core}/e1"))[1]["message"] == "patched"
 
 
 async def test_lease_compare_and_swap(http: Http) -> None:

@@ -163,3 +163,21 @@ async def test_watch_of_namespace_only_sees_that_namespace(http: Http) -> None:
 
     events, _ = await http.watch(CONFIGMAPS, {"resourceVersion": "0"}, lambda ev: len(ev) >= 1, during=writes)
     assert names(events) == [("ADDED", "y")]
+
+
+async def test_watch_through_a_view_resource_converts_events(http: Http) -> None:
+    async def writes() -> None:
+        await asyncio.sleep(0.05)
+        await http.post(
+            "/api/v1/namespaces/default/events",
+            {"metadata": {"name": "e"}, "involvedObject": {"kind": "Pod", "name": "p"}, "message": "m"},
+        )
+
+    events, _ = await http.watch(
+        "/apis/events.k8s.io/v1/namespaces/default/events",
+        {"resourceVersion": "0", "fieldSelector": "regarding.name=p"},
+        lambda ev: len(ev) >= 1,
+        during=writes,
+    )
+    assert events[0]["type"] == "ADDED"
+    assert events[0]["object"]["apiVersion"] == "events.k8s.io/v1" and events[0]["object"]["note"] == "m"
