@@ -112,8 +112,21 @@ async def test_savepoint_restore_sigkill_detection_and_last_state_restart(
     stats = await rest.checkpoint_stats(job_id)
     assert stats.latest.restored is not None and stats.latest.restored.external_path == latest.external_path
 
+    # Deleting the cluster stops it with SIGTERM; its checkpoints are retained for a later last-state restore.
+    await wait_until(
+        lambda: _newer_checkpoint(service, ref, job_id, latest.checkpoint_id), within=60, what="chk"
+    )
     await service.delete_cluster(ref, delete_ha_data=True)
     assert (await service.observe_jobmanager(ref)).status is JobManagerStatus.MISSING
+    kept = await service.latest_checkpoint(ref, job_id)
+    assert kept is not None and kept.checkpoint_id > latest.checkpoint_id
+
+
+async def _newer_checkpoint(
+    service: LocalFlinkService, ref: ClusterRef, job_id: str, than: int
+) -> bool | None:
+    latest = await service.latest_checkpoint(ref, job_id)
+    return True if latest is not None and latest.checkpoint_id > than else None
 
 
 async def _gone(service: LocalFlinkService, ref: ClusterRef) -> JobManagerObservation | None:
