@@ -1,9 +1,9 @@
 """Calling plugin code without trusting it: every call has a deadline and its failures become values.
 
-`async def` methods run on the event loop under `asyncio.timeout`. Plain `def` methods run in a fresh daemon
-thread per call, so a hung plugin can never occupy a shared pool nor keep the process from exiting. A plugin
-has at most `max_threads` such threads alive at once; further calls wait for a slot (within their deadline),
-which bounds what a permanently hung plugin can cost.
+`async def` methods run on the event loop under `asyncio.timeout`. Plain `def` methods run in daemon threads
+owned by the plugin (one is kept idle for the next call), so a hung plugin can never occupy a shared pool nor
+keep the process from exiting. A plugin has at most `max_threads` calls running in threads at once; further
+calls wait for a slot (within their deadline), which bounds what a permanently hung plugin can cost.
 
 Not guaranteed: Python cannot stop a thread, so a timed-out sync call keeps running in the background until it
 returns (its result is dropped); an `async def` method that blocks the event loop (e.g. `time.sleep`) cannot
@@ -17,10 +17,15 @@ import asyncio
 import contextlib
 import contextvars
 import inspect
+import queue
 import threading
 import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
+
+# Idle threads kept per plugin for its next sync call (a thread start costs more than the call itself).
+_IDLE_THREADS_KEPT = 1
 
 
 class PluginCallError(Exception):
@@ -70,6 +75,7 @@ class PluginCaller:
         )
         self._lock = threading.Lock()
         self._threads_alive = 0
+        self._idle: list[_Worker] = []
 
     @property
     def threads_alive(self) -> int:
@@ -108,7 +114,6 @@ class PluginCaller:
             slots = self._slots.setdefault(loop, asyncio.Semaphore(self._max_threads))
         await slots.acquire()
         future: asyncio.Future[Any] = loop.create_future()
-        context = contextvars.copy_context()
 
         def finish(ok: bool, value: Any) -> None:
             slots.release()
@@ -119,25 +124,66 @@ class PluginCaller:
             else:
                 future.set_exception(value)
 
-        def run() -> None:
-            try:
-                outcome: tuple[bool, Any] = (True, context.run(func, *args))
-            except BaseException as error:  # a plugin may raise anything, even SystemExit
-                outcome = (False, error if isinstance(error, Exception) else RuntimeError(repr(error)))
-            finally:
-                with self._lock:
-                    self._threads_alive -= 1
+        def deliver(outcome: tuple[bool, Any]) -> None:
             # A closed loop raises RuntimeError: nobody is waiting any more.
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(finish, *outcome)
 
-        with self._lock:
-            self._threads_alive += 1
         try:
-            threading.Thread(target=run, name=f"plugin:{self.plugin}", daemon=True).start()
+            self._worker().submit(_Job(func, args, contextvars.copy_context(), deliver))
         except BaseException:
-            with self._lock:
-                self._threads_alive -= 1
             slots.release()
             raise
         return await future
+
+    def _worker(self) -> _Worker:
+        """An idle thread of this plugin, or a new one."""
+        with self._lock:
+            if self._idle:
+                self._threads_alive += 1
+                return self._idle.pop()
+        worker = _Worker(self)
+        with self._lock:
+            self._threads_alive += 1
+        return worker
+
+    def _done(self, worker: _Worker) -> bool:
+        """Called by a worker thread after a job: True keeps the thread waiting for the next job."""
+        with self._lock:
+            self._threads_alive -= 1
+            if len(self._idle) < _IDLE_THREADS_KEPT:
+                self._idle.append(worker)
+                return True
+            return False
+
+
+@dataclass(frozen=True)
+class _Job:
+    func: Callable[..., Any]
+    args: tuple[Any, ...]
+    context: contextvars.Context
+    deliver: Callable[[tuple[bool, Any]], None]
+
+
+class _Worker:
+    """A daemon thread running one plugin's sync calls, one at a time; it leaves when no longer needed."""
+
+    def __init__(self, caller: PluginCaller) -> None:
+        self._caller = caller
+        self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+        threading.Thread(target=self._serve, name=f"plugin:{caller.plugin}", daemon=True).start()
+
+    def submit(self, job: _Job) -> None:
+        self._jobs.put(job)
+
+    def _serve(self) -> None:
+        while True:
+            job = self._jobs.get()
+            try:
+                outcome: tuple[bool, Any] = (True, job.context.run(job.func, *job.args))
+            except BaseException as error:  # a plugin may raise anything, even SystemExit
+                outcome = (False, error if isinstance(error, Exception) else RuntimeError(repr(error)))
+            keep = self._caller._done(self)
+            job.deliver(outcome)
+            if not keep:
+                return

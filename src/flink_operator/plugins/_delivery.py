@@ -51,6 +51,7 @@ _EVENT_METHODS: dict[type[Any], str] = {
     FlinkStateSnapshot: "on_state_snapshot_event",
 }
 _DROP_LOG_INTERVAL = 10.0
+_TRACEBACK_LOG_INTERVAL = 60.0
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,7 @@ class _ListenerWorker:
         self._task: asyncio.Task[None] | None = None
         self._drops_unlogged = 0
         self._last_drop_log = float("-inf")
+        self._last_traceback = float("-inf")
 
     @property
     def name(self) -> str:
@@ -152,13 +154,19 @@ class _ListenerWorker:
             )
         except PluginCallError as error:
             self._metrics.deliveries.labels(self.name, "error").inc()
+            # One line per failure, the traceback at most once per interval: a listener failing on every
+            # call must not flood the log (nor spend the event loop on formatting tracebacks).
+            now = time.monotonic()
+            with_traceback = now - self._last_traceback >= _TRACEBACK_LOG_INTERVAL
+            if with_traceback:
+                self._last_traceback = now
             _log.warning(
                 "Listener %r failed on %s for %s: %s",
                 self.name,
                 delivery.method,
                 delivery.subject,
                 error.reason,
-                exc_info=error.cause,
+                exc_info=error.cause if with_traceback else None,
             )
         else:
             self._metrics.deliveries.labels(self.name, "ok").inc()
