@@ -1,11 +1,12 @@
-"""Decoding of Kubernetes protobuf request bodies for the simple built-in kinds kubectl creates.
+"""Decoding of the protobuf request bodies kubectl sends for typed creates of built-in kinds.
 
 kubectl (1.32 and later) sends typed creates such as `kubectl create configmap|secret|namespace|
-serviceaccount` as `application/vnd.kubernetes.protobuf`: the `k8s\\0` magic, then a
-`runtime.Unknown` envelope holding the type meta and the object's protobuf encoding. This module
-decodes those bodies for ConfigMap, Secret, Namespace and ServiceAccount (field numbers of
-k8s.io/api's generated.proto). Any other kind, or a field it does not know, answers 415 so the
-caller learns to send JSON; responses are always JSON (clients accept it alongside protobuf).
+serviceaccount|deployment|service` and `kubectl expose` as `application/vnd.kubernetes.protobuf`: the
+`k8s\\0` magic, then a `runtime.Unknown` envelope holding the type meta and the object's protobuf
+encoding. This module decodes those bodies (field numbers of k8s.io/api's generated.proto, for the
+fields those commands set). Unset fields that protobuf always encodes are skipped; any other
+unknown field, or another kind, answers 415 so the caller learns to send JSON. Responses are
+always JSON (clients accept it alongside protobuf).
 """
 
 from __future__ import annotations
@@ -92,7 +93,69 @@ _SCHEMAS: dict[str, dict[int, tuple[str, str]]] = {
     },
     "LocalObjectReference": {1: ("name", "string")},
 }
-SUPPORTED_KINDS = ("ConfigMap", "Secret", "Namespace", "ServiceAccount")
+_SCHEMAS.update(
+    {
+        "Deployment": {1: ("metadata", "ObjectMeta"), 2: ("spec", "DeploymentSpec"), 3: ("status", "Empty")},
+        "DeploymentSpec": {
+            1: ("replicas", "int"),
+            2: ("selector", "LabelSelector"),
+            3: ("template", "PodTemplateSpec"),
+            4: ("strategy", "DeploymentStrategy"),
+            5: ("minReadySeconds", "int"),
+            6: ("revisionHistoryLimit", "int"),
+            7: ("paused", "bool"),
+            9: ("progressDeadlineSeconds", "int"),
+        },
+        "DeploymentStrategy": {1: ("type", "string")},
+        "LabelSelector": {
+            1: ("matchLabels", "map:string"),
+            2: ("matchExpressions", "list:LabelSelectorRequirement"),
+        },
+        "LabelSelectorRequirement": {
+            1: ("key", "string"),
+            2: ("operator", "string"),
+            3: ("values", "list:string"),
+        },
+        "PodTemplateSpec": {1: ("metadata", "ObjectMeta"), 2: ("spec", "PodSpec")},
+        "PodSpec": {
+            2: ("containers", "list:Container"),
+            3: ("restartPolicy", "string"),
+            8: ("serviceAccountName", "string"),
+        },
+        "Container": {
+            1: ("name", "string"),
+            2: ("image", "string"),
+            3: ("command", "list:string"),
+            4: ("args", "list:string"),
+            6: ("ports", "list:ContainerPort"),
+            7: ("env", "list:EnvVar"),
+            8: ("resources", "ResourceRequirements"),
+        },
+        "ContainerPort": {1: ("name", "string"), 3: ("containerPort", "int"), 4: ("protocol", "string")},
+        "EnvVar": {1: ("name", "string"), 2: ("value", "string")},
+        "ResourceRequirements": {1: ("limits", "map:Quantity"), 2: ("requests", "map:Quantity")},
+        "Quantity": {1: ("string", "string")},
+        "Service": {1: ("metadata", "ObjectMeta"), 2: ("spec", "ServiceSpec"), 3: ("status", "Empty")},
+        "ServiceSpec": {
+            1: ("ports", "list:ServicePort"),
+            2: ("selector", "map:string"),
+            3: ("clusterIP", "string"),
+            4: ("type", "string"),
+            10: ("externalName", "string"),
+        },
+        "ServicePort": {
+            1: ("name", "string"),
+            2: ("protocol", "string"),
+            3: ("port", "int"),
+            4: ("targetPort", "IntOrString"),
+            5: ("nodePort", "int"),
+        },
+        "IntOrString": {1: ("type", "int"), 2: ("intVal", "int"), 3: ("strVal", "string")},
+        "Empty": {},
+    }
+)
+_APPS = {"Deployment"}
+SUPPORTED_KINDS = ("ConfigMap", "Secret", "Namespace", "ServiceAccount", "Service", "Deployment")
 
 
 class _Unsupported(Exception):
@@ -161,6 +224,8 @@ def _message(name: str, data: bytes) -> Any:
     out: JSON = {}
     for number, value in _fields(data):
         if number not in schema:
+            if value in (0, b""):
+                continue  # an unset non-pointer field (always encoded): JSON would omit it too
             raise _Unsupported(f"{name} field {number}")
         field_name, kind = schema[number]
         if kind.startswith("map:"):
@@ -173,6 +238,10 @@ def _message(name: str, data: bytes) -> Any:
             out.setdefault(field_name, []).append(_scalar(kind[5:], value))
         else:
             out[field_name] = _scalar(kind, value)
+    if name == "Quantity":
+        return out.get("string", "")
+    if name == "IntOrString":
+        return out.get("strVal", "") if out.get("type") == 1 else out.get("intVal", 0)
     if name == "Time":
         stamp = datetime.fromtimestamp(out.get("seconds", 0), UTC)
         return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -187,7 +256,8 @@ def decode(raw: bytes) -> JSON:
         envelope = _message("Unknown", raw[len(MAGIC) :])
         type_meta = envelope.get("typeMeta") or {}
         kind = type_meta.get("kind", "")
-        if kind not in SUPPORTED_KINDS or type_meta.get("apiVersion") != "v1":
+        api_version = "apps/v1" if kind in _APPS else "v1"
+        if kind not in SUPPORTED_KINDS or type_meta.get("apiVersion") != api_version:
             raise _Unsupported(f"kind {kind!r}")
         body = _message(kind, base64.b64decode(envelope.get("raw", "")))
     except _Unsupported as exc:
@@ -199,18 +269,29 @@ def decode(raw: bytes) -> JSON:
             "application/yaml",
             None,
         ) from None
-    return {"apiVersion": "v1", "kind": kind, **_omit_empty(body)}
+    return {"apiVersion": api_version, "kind": kind, **_omit_empty(body)}
+
+
+_ZERO_OMITTED = {"generation", "nodePort", "minReadySeconds", "hostPort", "paused"}
 
 
 def _omit_empty(value: Any) -> Any:
-    """Drop what Go's `omitempty` drops when it encodes the same object as JSON (unset messages too)."""
+    """Drop what Go's `omitempty` drops when it encodes the same object as JSON.
+
+    Protobuf carries non-pointer fields even when empty; pointer fields (e.g. `replicas`) only when
+    set, so a zero there is meaningful and kept. Zero numbers and false are dropped only for the
+    non-pointer `omitempty` fields listed in `_ZERO_OMITTED`.
+    """
     if isinstance(value, dict):
-        cleaned = {k: _omit_empty(v) for k, v in value.items()}
-        return {
-            k: v
-            for k, v in cleaned.items()
-            if v not in ("", 0, [], {}, "1970-01-01T00:00:00Z") or isinstance(v, bool)
-        }
+        out = {}
+        for key, item in value.items():
+            item = _omit_empty(item)
+            if item in ("", [], {}, "1970-01-01T00:00:00Z") and not isinstance(item, bool | int):
+                continue
+            if key in _ZERO_OMITTED and item in (0, False):
+                continue
+            out[key] = item
+        return out
     if isinstance(value, list):
         return [_omit_empty(v) for v in value]
     return value

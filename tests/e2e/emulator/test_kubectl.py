@@ -271,3 +271,44 @@ def test_kubectl_labels_selectors_and_namespace_deletion(kubectl: Kubectl, tmp_p
     )
     assert 'namespace "team" deleted' in kubectl.run("delete", "namespace", "team", "--timeout=30s").stdout
     assert kubectl.run("get", "namespace", "team", check=False).returncode != 0
+
+
+def _missing_or_different(sent: object, stored: object, path: str = "") -> list[str]:
+    """Where the object kubectl rendered differs from what the server stored (server additions ignored)."""
+    if isinstance(sent, dict) and isinstance(stored, dict):
+        problems = []
+        for key, value in sent.items():
+            if key == "creationTimestamp" or (
+                key == "status" and not any(value.values() if isinstance(value, dict) else [value])
+            ):
+                continue
+            if key not in stored:
+                problems.append(f"{path}.{key} missing")
+            else:
+                problems += _missing_or_different(value, stored[key], f"{path}.{key}")
+        return problems
+    if isinstance(sent, list) and isinstance(stored, list) and len(sent) == len(stored):
+        return [
+            p
+            for i, (a, b) in enumerate(zip(sent, stored, strict=True))
+            for p in _missing_or_different(a, b, f"{path}[{i}]")
+        ]
+    return [] if sent == stored else [f"{path}: sent {sent!r}, stored {stored!r}"]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["deployment", "web", "--image=nginx:1.25", "--port=80", "--replicas=0", "--", "sh", "-c", "echo hi"],
+        ["service", "clusterip", "svc", "--tcp=80:8080", "--tcp=443:https"],
+        ["configmap", "conf", "--from-literal=a=1"],
+        ["secret", "generic", "creds", "--from-literal=k=v"],
+        ["serviceaccount", "robot"],
+    ],
+)
+def test_kubectl_typed_creates_store_what_kubectl_sent(kubectl: Kubectl, command: list[str]) -> None:
+    rendered = kubectl.run("create", command[0], "--dry-run=client", "-o", "json", *command[1:])
+    sent = json.loads(rendered.stdout)
+    kubectl.run("create", *command)  # kubectl 1.32+ sends these bodies as protobuf
+    stored = json.loads(kubectl.run("get", command[0], sent["metadata"]["name"], "-o", "json").stdout)
+    assert _missing_or_different(sent, stored) == []

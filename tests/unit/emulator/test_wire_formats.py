@@ -67,7 +67,7 @@ def test_protobuf_configmap_body_is_decoded() -> None:
 
 
 def test_protobuf_body_of_an_unknown_kind_is_415() -> None:
-    envelope = _field(1, _field(1, b"apps/v1") + _field(2, b"Deployment")) + _field(2, b"")
+    envelope = _field(1, _field(1, b"v1") + _field(2, b"Pod")) + _field(2, b"")
     with pytest.raises(ApiError) as error:
         decode(b"k8s\x00" + envelope)
     assert error.value.code == 415
