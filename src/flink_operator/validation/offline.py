@@ -20,6 +20,7 @@ from typing import Any, Literal
 from flink_operator.api import (
     GROUP,
     KINDS,
+    LABEL_CANARY,
     FlinkDeployment,
     FlinkResource,
     FlinkSessionJob,
@@ -73,6 +74,13 @@ def is_flink_document(data: Mapping[str, Any]) -> bool:
     api_version = data.get("apiVersion")
     group = api_version.split("/")[0] if isinstance(api_version, str) and "/" in api_version else None
     return data.get("kind") in KINDS or group == GROUP
+
+
+def is_canary(resource: FlinkResource) -> bool:
+    """Labelled `flink.apache.org/canary: "true"`: never deployed, accepted by the webhook without checks."""
+    return (resource.metadata.labels or {}).get(LABEL_CANARY) == "true" and not isinstance(
+        resource, FlinkStateSnapshot
+    )
 
 
 @dataclass(frozen=True)
@@ -186,8 +194,13 @@ class OfflineValidation:
         """Run the default validator (and the plugins) on every parsed resource; return all findings."""
         index = self._index()
         for parsed in self._parsed:
-            related, looked_up = self._related(parsed, index)
             document = parsed.document
+            if is_canary(parsed.resource):
+                message = "canary resource: accepted as is (the operator only uses it for its health check)"
+                note = Finding(document.file, document.line, message, parsed.label, severity="note")
+                self.findings.append(note)
+                continue
+            related, looked_up = self._related(parsed, index)
             problems = validate_resource(parsed.resource, related, self.context, related_looked_up=looked_up)
             for problem in problems:
                 line = document.line_of(problem.path)
