@@ -1,1 +1,2 @@
-"""Talking to Flink: the REST client, the FlinkService interface and its runtimes (native, standalone, local)."""
+"""Talking to Flink: the REST client, the FlinkService interface and its runtimes
+(native, standalone, local)."""
