@@ -291,10 +291,11 @@ def _merge_arrays(base: list[Any], override: list[Any], by_name: bool) -> list[A
         return merged
     merged = [copy.deepcopy(item) for item in base]
     for index, item in enumerate(override):
-        if index < len(merged):
-            merged[index] = _merge_values(merged[index], item, by_name)
-        else:
+        if index >= len(merged):
             merged.append(copy.deepcopy(item))
+        elif isinstance(merged[index], dict | list):
+            merged[index] = _merge_values(merged[index], item, by_name)
+        # A scalar base element is kept (upstream's JSON-tree merge cannot merge into a scalar).
     return merged
 
 

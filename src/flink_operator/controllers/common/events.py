@@ -1,5 +1,6 @@
 """Kubernetes Events the controllers emit, as plain data: upstream's reasons, components and messages (§6).
 
+Reasons, components and types are the runtime's vocabulary (`flink_operator.runtime.event_reasons`).
 A decision returns `EventSpec`s; the controller shell hands them to the runtime's event recorder after the
 status write that goes with them. `message_key` (when set) replaces the message in the event's identity, so
 events with changing text still aggregate into one Kubernetes Event; `once` asks the recorder not to update
@@ -9,46 +10,11 @@ the key).
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 
+from flink_operator.runtime.event_reasons import Component, EventType, Reason
 
-class EventType(enum.StrEnum):
-    NORMAL = "Normal"
-    WARNING = "Warning"
-
-
-class Component(enum.StrEnum):
-    """`source.component` of an event."""
-
-    OPERATOR = "Operator"
-    JOBMANAGER_DEPLOYMENT = "JobManagerDeployment"
-    JOB = "Job"
-    SNAPSHOT = "Snapshot"
-
-
-class Reason(enum.StrEnum):
-    """Upstream's event reasons (the `EventRecorder.Reason` list plus the upgrade-failure reasons)."""
-
-    SUSPENDED = "Suspended"
-    SPEC_CHANGED = "SpecChanged"
-    ROLLBACK = "Rollback"
-    SUBMIT = "Submit"
-    JOB_STATUS_CHANGED = "JobStatusChanged"
-    SAVEPOINT_ERROR = "SavepointError"
-    CHECKPOINT_ERROR = "CheckpointError"
-    CLEANUP = "Cleanup"
-    CLEANUP_FAILED = "CleanupFailed"
-    MISSING = "Missing"
-    VALIDATION_ERROR = "ValidationError"
-    RECOVER_DEPLOYMENT = "RecoverDeployment"
-    RESTART_UNHEALTHY_JOB = "RestartUnhealthyJob"
-    UNSUPPORTED_FLINK_VERSION = "UnsupportedFlinkVersion"
-    JOB_EXCEPTION = "JobException"
-    ERROR = "Error"
-    UPGRADE_FAILED = "UpgradeFailed"
-    RESTORE_FAILED = "RestoreFailed"
-    CHECKPOINT_NOT_FOUND = "CheckpointNotFound"
+__all__ = ["Component", "EventSpec", "EventType", "Reason", "normal", "warning"]
 
 
 @dataclass(frozen=True)

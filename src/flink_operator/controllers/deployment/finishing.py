@@ -55,7 +55,7 @@ def failure_outcome(
     error: Exception,
     *,
     reason: str = Reason.ERROR,
-    component: Component = Component.JOBMANAGER_DEPLOYMENT,
+    component: Component = Component.JOB_MANAGER_DEPLOYMENT,
     error_type: str = FLINK_SERVICE_ERROR_TYPE,
 ) -> Outcome:
     """An action failed: keep the intent, record the error, retry later (the shell adds backoff)."""

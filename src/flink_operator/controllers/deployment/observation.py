@@ -25,6 +25,7 @@ from flink_operator.api import (
     JobManagerDeploymentStatus,
     JobState,
     ReconciliationState,
+    ResourceLifecycleState,
     UpgradeMode,
     read_spec_with_meta,
     stored_job_state,
@@ -203,7 +204,7 @@ def apply_observation(
             result.job_status.state = FlinkJobState.RECONCILING
         if previous_jm not in (JobManagerDeploymentStatus.MISSING, JobManagerDeploymentStatus.ERROR):
             result.error = ev.MSG_MISSING_JM
-            events.append(ev.warning(Reason.MISSING, Component.JOBMANAGER_DEPLOYMENT, ev.MSG_MISSING_JM))
+            events.append(ev.warning(Reason.MISSING, Component.JOB_MANAGER_DEPLOYMENT, ev.MSG_MISSING_JM))
         return Observed(result, tuple(events))
     if jm.status is JobManagerStatus.ERROR:
         if job_state is not None and not job_state.is_globally_terminal:
@@ -211,7 +212,7 @@ def apply_observation(
         if previous_jm is not JobManagerDeploymentStatus.ERROR:
             message = jm.reason or "JobManager deployment failed"
             result.error = error_json(DEPLOYMENT_FAILED_TYPE, message, max_length=max_error_length)
-            events.append(ev.warning(Reason.ERROR, Component.JOBMANAGER_DEPLOYMENT, message))
+            events.append(ev.warning(Reason.ERROR, Component.JOB_MANAGER_DEPLOYMENT, message))
         return Observed(result, tuple(events))
     if jm.status is not JobManagerStatus.READY:
         return Observed(result, tuple(events))
@@ -224,13 +225,15 @@ def apply_observation(
     if info != result.cluster_info:
         result.cluster_info = info
 
-    reconciled_suspended = stored_job_state(reconciliation.last_reconciled_spec) == JobState.SUSPENDED.value
+    reconciled_text = result.reconciliation_status.last_reconciled_spec
+    reconciled_suspended = stored_job_state(reconciled_text) == JobState.SUSPENDED.value
     if facts.job_id_checked and not reconciled_suspended:
         result = _observe_job(result, facts, events, now_ms)
     elif facts.checkpoint_checked:
         _record_checkpoint(result, facts)
     if (
-        result.job_manager_deployment_status is not JobManagerDeploymentStatus.ERROR
+        result.lifecycle_state is not ResourceLifecycleState.DELETING
+        and result.job_manager_deployment_status is not JobManagerDeploymentStatus.ERROR
         and result.job_status.state is not FlinkJobState.FAILED
         and result.reconciliation_status.is_last_reconciled_spec_stable
     ):

@@ -40,7 +40,7 @@ from flink_operator.controllers.common.errors import (
 from flink_operator.controllers.common.events import Component, EventSpec, Reason
 from flink_operator.controllers.common.reschedule import Requeue
 from flink_operator.controllers.common.spec_diff import DiffType, SpecDiff, diff_specs
-from flink_operator.controllers.common.upgrade import UpgradeInputs, job_upgrade
+from flink_operator.controllers.common.upgrade import JobUpgrade, SuspendMode, UpgradeInputs, job_upgrade
 from flink_operator.controllers.deployment import cleanup, transitions
 from flink_operator.controllers.deployment.context import DeploymentContext
 from flink_operator.controllers.deployment.finishing import failure_outcome, finish, requeue_for, wait_step
@@ -151,7 +151,7 @@ def decide(ctx: DeploymentContext) -> Step:
 def _spec_changed(ctx: DeploymentContext, diff: SpecDiff) -> EventSpec:
     return ev.normal(
         Reason.SPEC_CHANGED,
-        Component.JOBMANAGER_DEPLOYMENT,
+        Component.JOB_MANAGER_DEPLOYMENT,
         ev.spec_changed_message(diff.type.name, diff.describe()),
         message_key=f"SpecChanged-generation-{ctx.generation}",
         once=True,
@@ -191,10 +191,14 @@ def _unsupported_session(
 
 def _restore_mode(spec: FlinkDeploymentSpec, reconciled: FlinkDeploymentSpec) -> UpgradeMode:
     """The mode a restore uses: the recorded one (how the state was kept), unless the user now asks for
-    stateless, or a savepoint redeploy is pending (which always starts from initialSavepointPath)."""
+    stateless. A stateful spec never restores empty: when the recorded mode is stateless (a first
+    deployment, or a job stopped outside the operator), the recorded restore point is used; a stateless
+    suspension clears that point, so a switch to a stateful mode does not resurrect old state."""
     assert spec.job is not None and reconciled.job is not None
     if spec.job.upgrade_mode is UpgradeMode.STATELESS:
         return UpgradeMode.STATELESS
+    if reconciled.job.upgrade_mode is UpgradeMode.STATELESS:
+        return UpgradeMode.SAVEPOINT
     return reconciled.job.upgrade_mode
 
 
@@ -268,6 +272,11 @@ def _upgrade_running(
     events: list[EventSpec],
 ) -> Step:
     """Reconciled running, spec changed (contract §3.14 step 2): stop the job the way the mode allows."""
+    if transitions.stop_in_flight(status):
+        # A stop-with-savepoint was started and not recorded (crash): repeat it; for a stopped job the
+        # runtime only returns the savepoint it took.
+        stop = JobUpgrade(SuspendMode.SAVEPOINT, UpgradeMode.SAVEPOINT, True)
+        return transitions.suspend(ctx, status, spec, events, stop)
     try:
         upgrade = job_upgrade(_upgrade_inputs(ctx, status, spec, reconciled))
     except UpgradeFailureError as error:

@@ -64,7 +64,7 @@ def upgrade_failed(
     result.error = error_json(
         UPGRADE_FAILURE_TYPE, error.message, max_length=ctx.settings.exception_field_max_length
     )
-    events = [*events, ev.warning(error.reason, Component.JOBMANAGER_DEPLOYMENT, error.message)]
+    events = [*events, ev.warning(error.reason, Component.JOB_MANAGER_DEPLOYMENT, error.message)]
     return wait_step(
         ctx,
         result,
@@ -116,6 +116,8 @@ def deploy(
     intent.job_status.job_id = job_id
     if restore_path is not None:
         intent.job_status.upgrade_savepoint_path = restore_path
+    if intent.job_status.savepoint_info.trigger_type is SnapshotTriggerType.UPGRADE:
+        intent.job_status.savepoint_info.reset_trigger()
     if _same_intent(status, intent):
         # A retry of the persisted intent: keep its error (and timestamp) so nothing flickers.
         intent.error = status.error
@@ -136,7 +138,7 @@ def deploy(
     except config_builder.ConfigBuildError as error:
         failed = status.model_copy(deep=True)
         failed.error = error_json(UPGRADE_FAILURE_TYPE, str(error))
-        events = [*events, ev.warning(Reason.ERROR, Component.JOBMANAGER_DEPLOYMENT, str(error))]
+        events = [*events, ev.warning(Reason.ERROR, Component.JOB_MANAGER_DEPLOYMENT, str(error))]
         return wait_step(
             ctx,
             failed,
@@ -145,7 +147,7 @@ def deploy(
             requeue=Requeue(ctx.settings.reconcile_interval),
         )
     intent = finish(ctx, intent)
-    events = [*events, ev.normal(Reason.SUBMIT, Component.JOBMANAGER_DEPLOYMENT, ev.MSG_SUBMIT)]
+    events = [*events, ev.normal(Reason.SUBMIT, Component.JOB_MANAGER_DEPLOYMENT, ev.MSG_SUBMIT)]
 
     def on_success(result: DeployResult) -> Outcome:
         deployed = status_updates.for_deployed_spec(
@@ -245,6 +247,22 @@ def _savepoint_format(ctx: DeploymentContext) -> SavepointFormat:
         return SavepointFormat.CANONICAL
 
 
+def _format_type(ctx: DeploymentContext) -> SavepointFormatType:
+    if _savepoint_format(ctx) is SavepointFormat.NATIVE:
+        return SavepointFormatType.NATIVE
+    return SavepointFormatType.CANONICAL
+
+
+def stop_in_flight(status: FlinkDeploymentStatus) -> bool:
+    """A stop-with-savepoint of the current job was started and its outcome was never recorded."""
+    info = status.job_status.savepoint_info
+    return (
+        info.trigger_type is SnapshotTriggerType.UPGRADE
+        and info.trigger_id is not None
+        and info.trigger_id == status.job_status.job_id
+    )
+
+
 def _suspend_action(
     ctx: DeploymentContext, mode: SuspendMode, job_id: str | None
 ) -> CancelJob | DeleteCluster:
@@ -274,23 +292,20 @@ def record_stop(
             job_status.state = FlinkJobState.FINISHED
         job_status.update_time = str(ctx.now_ms)
         if result.savepoint_path:
-            fmt = (
-                SavepointFormatType.NATIVE
-                if _savepoint_format(ctx) is SavepointFormat.NATIVE
-                else (SavepointFormatType.CANONICAL)
-            )
             job_status.savepoint_info.update_last_savepoint(
                 Savepoint(
                     time_stamp=ctx.now_ms,
                     location=result.savepoint_path,
                     trigger_type=SnapshotTriggerType.UPGRADE,
-                    format_type=fmt,
+                    format_type=_format_type(ctx),
                 )
             )
             job_status.upgrade_savepoint_path = result.savepoint_path
         elif result.checkpoint_path:
             job_status.upgrade_savepoint_path = result.checkpoint_path
         # No new snapshot (the job never checkpointed): the state is still where it was restored from.
+        if job_status.savepoint_info.trigger_type is SnapshotTriggerType.UPGRADE:
+            job_status.savepoint_info.reset_trigger()
     else:
         assert isinstance(action, DeleteCluster)
         out.job_manager_deployment_status = JobManagerDeploymentStatus.MISSING
@@ -330,11 +345,25 @@ def suspend(
             ctx, current, spec, events, upgrade_mode=restore_mode, note="job already stopped"
         )
     action = _suspend_action(ctx, upgrade.suspend_mode, status.job_status.job_id)
-    events = [*events, ev.normal(Reason.SUSPENDED, Component.JOBMANAGER_DEPLOYMENT, ev.MSG_SUSPENDED)]
-    intent = finish(ctx, status)
+    replay = stop_in_flight(status)
+    if not replay:
+        events = [*events, ev.normal(Reason.SUSPENDED, Component.JOB_MANAGER_DEPLOYMENT, ev.MSG_SUSPENDED)]
+    intent = status
+    if isinstance(action, CancelJob) and action.mode is RuntimeSuspendMode.SAVEPOINT and not replay:
+        # Write-ahead: "this job is being stopped with a savepoint". After a crash the next reconcile asks
+        # the runtime for that savepoint (a repeated stop of a stopped job returns it) instead of falling
+        # back to an older checkpoint.
+        intent = status.model_copy(deep=True)
+        intent.job_status.savepoint_info.set_trigger(
+            action.job_id, SnapshotTriggerType.UPGRADE, _format_type(ctx), ctx.now_ms
+        )
+    intent = finish(ctx, intent)
 
     def on_success(result: object) -> Outcome:
         stopped = record_stop(ctx, intent, action, result)
+        if upgrade.suspend_mode is SuspendMode.STATELESS:
+            # The state was dropped on purpose; no older restore point may come back later.
+            stopped.job_status.upgrade_savepoint_path = None
         if desired_running:
             job_id = _next_job_id(ctx, stopped, restore_mode)
             out = status_updates.before_deployment_attempt(
@@ -357,7 +386,10 @@ def suspend(
 
     def on_failure(error: Exception) -> Outcome:
         if isinstance(action, CancelJob) and action.mode is RuntimeSuspendMode.SAVEPOINT:
-            return failure_outcome(ctx, intent, error, reason=Reason.SAVEPOINT_ERROR)
+            # The stop did not happen (or cannot be confirmed): forget the marker, decide afresh next time.
+            cleared = intent.model_copy(deep=True)
+            cleared.job_status.savepoint_info.reset_trigger()
+            return failure_outcome(ctx, cleared, error, reason=Reason.SAVEPOINT_ERROR)
         return failure_outcome(ctx, intent, error)
 
     return Step(
@@ -407,7 +439,7 @@ def savepoint_redeploy(
     initial = spec.job.initial_savepoint_path
     desired_running = spec.job.state is JobState.RUNNING
     action = DeleteCluster(delete_ha_data=True)
-    events = [*events, ev.normal(Reason.SUSPENDED, Component.JOBMANAGER_DEPLOYMENT, ev.MSG_SUSPENDED)]
+    events = [*events, ev.normal(Reason.SUSPENDED, Component.JOB_MANAGER_DEPLOYMENT, ev.MSG_SUSPENDED)]
     intent = finish(ctx, status)
 
     def on_success(result: object) -> Outcome:

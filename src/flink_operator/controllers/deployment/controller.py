@@ -1,0 +1,227 @@
+"""The FlinkDeployment reconciler: the thin async shell around `planner.decide`.
+
+One reconcile, for one key (the runtime never runs two at once for a key):
+
+1. read the resource from the cache (status overlaid with this writer's last write); canaries are skipped;
+   the finalizer is added before anything is deployed;
+2. validate the user's spec (default validator + plugins), then apply plugin mutators in memory (the
+   result is what gets deployed and recorded in lastReconciledSpec; the resource's spec is never written);
+3. gather facts from the FlinkService and apply them to the status (`observation.apply_observation`);
+4. `decide` (pure) -> a `Step`;
+5. write the step's status (the intent: resourceVersion-locked, skipped when unchanged), record its events;
+6. perform its action, if any; compute the outcome (pure), write it, record its events;
+7. on deletion, release the finalizer and tell listeners about the final (DELETED) status;
+8. return when to look again.
+
+A crash between any two of these lines is safe: the next reconcile reads the last written status and the
+world, and `decide` picks up from there (see `transitions` for the invariants).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from flink_operator.api import (
+    FINALIZER_FLINK_DEPLOYMENT,
+    LABEL_CANARY,
+    FlinkDeployment,
+    FlinkDeploymentStatus,
+)
+from flink_operator.controllers.common.events import EventSpec
+from flink_operator.controllers.common.listener_bridge import ListenerBridge
+from flink_operator.controllers.common.settings import ResourceSettings
+from flink_operator.controllers.deployment import planner
+from flink_operator.controllers.deployment.context import DeploymentContext
+from flink_operator.controllers.deployment.inputs import build_context
+from flink_operator.controllers.deployment.runtime_calls import perform
+from flink_operator.controllers.deployment.steps import Outcome
+from flink_operator.flink.service import FlinkService
+from flink_operator.runtime import ControllerContext, ControllerSpec, Kind, Recurrence, Request, Result
+
+_log = logging.getLogger(__name__)
+
+FLINK_DEPLOYMENT = Kind.custom("flink.apache.org", "v1beta1", "FlinkDeployment", "flinkdeployments")
+JSON = dict[str, Any]
+
+
+@dataclass
+class DeploymentControllerDeps:
+    """Long-lived collaborators, shared by the reconcilers of every leadership term."""
+
+    flink: FlinkService
+    plugins: Any
+    """A `PluginHost` (validators, mutators, masker)."""
+    bridge: ListenerBridge[FlinkDeployment] | None = None
+    clock: Callable[[], float] = time.time
+    new_id: Callable[[], str] = field(default=lambda: uuid.uuid4().hex)
+
+
+class FlinkDeploymentController:
+    """The `Reconciler` of FlinkDeployments (built by the runtime once per leadership term)."""
+
+    def __init__(self, ctx: ControllerContext, deps: DeploymentControllerDeps) -> None:
+        self.ctx = ctx
+        self.deps = deps
+        self._failures: dict[Request, int] = {}
+        if deps.bridge is not None:
+            deps.bridge.bind(ctx.get)
+
+    # ------------------------------------------------------------------------------------ the reconcile
+
+    async def reconcile(self, request: Request) -> Result:
+        raw = self.ctx.get(request)
+        if raw is None:
+            self._failures.pop(request, None)
+            return Result.done()
+        try:
+            resource = FlinkDeployment.from_dict(raw)
+        except ValidationError as error:
+            _log.error("FlinkDeployment %s cannot be read, not reconciling it: %s", request, error)
+            return Result.done()
+        labels = resource.metadata.labels or {}
+        if labels.get(LABEL_CANARY) == "true":
+            return Result.done()
+        deleting = resource.metadata.deletion_timestamp is not None
+        finalizers = self.ctx.finalizers
+        if finalizers is not None:
+            if deleting and not finalizers.present(raw):
+                return Result.done()
+            if not deleting and not finalizers.present(raw):
+                raw = await finalizers.add(raw)
+
+        context = await self._context(resource)
+        step = planner.decide(context)
+        _log.debug("FlinkDeployment %s: %s", request, step.note)
+        raw = await self._write(raw, step.status)
+        await self._record(raw, resource, step.events)
+        if step.action is None:
+            return Result(step.requeue.after)
+
+        ref = context.ref
+        _log.info("FlinkDeployment %s: %s (%s)", request, step.action.describe(), step.note)
+        try:
+            result = await perform(self.deps.flink, ref, step.action)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            _log.warning("FlinkDeployment %s: %s failed: %s", request, step.action.describe(), error)
+            outcome = step.on_failure(error)
+            failures = self._failures.get(request, 0) + 1
+            self._failures[request] = failures
+            return await self._conclude(raw, resource, outcome, retry=failures, settings=context.settings)
+        self._failures.pop(request, None)
+        return await self._conclude(raw, resource, step.on_success(result))
+
+    async def _conclude(
+        self,
+        raw: JSON,
+        resource: FlinkDeployment,
+        outcome: Outcome,
+        *,
+        retry: int = 0,
+        settings: ResourceSettings | None = None,
+    ) -> Result:
+        if outcome.remove_finalizer:
+            await self._release(raw, resource, outcome.status)
+            return Result.done()
+        raw = await self._write(raw, outcome.status)
+        await self._record(raw, resource, outcome.events)
+        if retry and settings is not None:
+            return Result.after(settings.retry_delay(retry))
+        return Result(outcome.requeue.after)
+
+    # ------------------------------------------------------------------------------------ the inputs
+
+    async def _context(self, resource: FlinkDeployment) -> DeploymentContext:
+        report = await self.deps.plugins.validators.validate_deployment(resource)
+        validation_error = None if report.ok else report.describe()
+        mutated = await self.deps.plugins.mutators.mutate_deployment(resource)
+        return await build_context(
+            resource,
+            desired=mutated.resource.spec,
+            validation_error=validation_error,
+            flink=self.deps.flink,
+            configuration=self.ctx.configuration,
+            now_ms=int(self.deps.clock() * 1000),
+            new_id=self.deps.new_id,
+        )
+
+    # ------------------------------------------------------------------------------------ the outputs
+
+    async def _write(self, raw: JSON, status: FlinkDeploymentStatus) -> JSON:
+        written = await self.ctx.status.write(raw, status.to_dict())
+        if written is not None:
+            return written
+        return {**raw, "status": status.to_dict()}
+
+    async def _record(self, raw: JSON, resource: FlinkDeployment, events: tuple[EventSpec, ...]) -> None:
+        if not events:
+            return
+        secrets = self.deps.plugins.masker.secret_values(resource)
+        for event in events:
+            try:
+                await self.ctx.events.record(
+                    raw,
+                    event.type,
+                    event.reason,
+                    event.message,
+                    event.component,
+                    message_key=event.message_key,
+                    recurrence=Recurrence.ONCE if event.once else Recurrence.ALWAYS,
+                    secret_values=secrets,
+                )
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                # An event that cannot be written must not undo a step that already happened.
+                _log.warning(
+                    "Recording event %s for %s/%s failed: %s",
+                    event.reason,
+                    resource.namespace,
+                    resource.name,
+                    error,
+                )
+
+    async def _release(self, raw: JSON, resource: FlinkDeployment, final: FlinkDeploymentStatus) -> None:
+        previous = resource.status
+        if self.ctx.finalizers is not None:
+            await self.ctx.finalizers.remove(raw)
+        self.ctx.status.forget(_key(raw))
+        _log.info("FlinkDeployment %s/%s: deleted", resource.namespace, resource.name)
+        if self.deps.bridge is not None:
+            gone = resource.model_copy(deep=True)
+            gone.status = final
+            self.deps.bridge.notify_final(gone, previous)
+
+
+def _key(raw: JSON) -> Request:
+    metadata = raw.get("metadata") or {}
+    return Request(metadata.get("namespace") or "", metadata.get("name") or "")
+
+
+def deployment_controller_spec(
+    deps: DeploymentControllerDeps, *, name: str = "flinkdeployment"
+) -> ControllerSpec:
+    """The runtime registration of the FlinkDeployment controller.
+
+    Primary: FlinkDeployments, with upstream's finalizer. Secondary watches: none are needed for the local
+    runtime (its clusters are not Kubernetes objects); the Kubernetes runtimes will add the JobManager
+    Deployments with `Watch(DEPLOYMENT, map_to_owner(FLINK_DEPLOYMENT))`.
+    """
+    bridge = deps.bridge
+    return ControllerSpec(
+        name=name,
+        kind=FLINK_DEPLOYMENT,
+        reconciler=lambda ctx: FlinkDeploymentController(ctx, deps),
+        finalizer=FINALIZER_FLINK_DEPLOYMENT,
+        status_hooks=(bridge.on_status,) if bridge is not None else (),
+        event_hooks=(bridge.on_event,) if bridge is not None else (),
+    )

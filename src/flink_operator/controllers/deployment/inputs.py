@@ -1,0 +1,109 @@
+"""Assembling a `DeploymentContext`: settings, facts from the runtime, observation, fresh ids.
+
+Used by the reconciler and by anything that wants to run the same decision outside it (tests, tools):
+`build_context(resource, desired=..., validation_error=..., flink=..., configuration=..., ...)`.
+The only I/O is the FlinkService observation (`runtime_calls.gather_facts`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from flink_operator.api import (
+    FlinkDeployment,
+    FlinkDeploymentSpec,
+    FlinkDeploymentStatus,
+    JobState,
+    ReconciliationState,
+    UpgradeMode,
+    read_spec,
+)
+from flink_operator.config import Configuration, DefaultConfiguration
+from flink_operator.controllers.common.settings import ResourceSettings
+from flink_operator.controllers.common.spec_diff import DiffType, diff_specs
+from flink_operator.controllers.deployment.context import DeploymentContext
+from flink_operator.controllers.deployment.observation import apply_observation
+from flink_operator.controllers.deployment.runtime_calls import gather_facts
+from flink_operator.flink.service import ClusterRef, FlinkService
+
+_log = logging.getLogger(__name__)
+
+
+def reconciled_spec(status: FlinkDeploymentStatus) -> FlinkDeploymentSpec | None:
+    text = status.reconciliation_status.last_reconciled_spec
+    if text is None:
+        return None
+    try:
+        return read_spec(text, FlinkDeploymentSpec)
+    except ValueError:
+        return None
+
+
+def resource_settings(
+    configuration: DefaultConfiguration, resource: FlinkDeployment, spec: FlinkDeploymentSpec
+) -> tuple[dict[str, str], ResourceSettings]:
+    """(scoped defaults, settings) of a resource; a bad per-resource option falls back to the defaults
+    (the validator reports it)."""
+    version = spec.flink_version.value if spec.flink_version is not None else None
+    operator = configuration.for_resource(resource.namespace, version)
+    defaults = operator.as_dict()
+    try:
+        effective = configuration.effective(resource.namespace, version, spec.flink_configuration)
+        settings = ResourceSettings.from_configs(operator, Configuration(effective))
+    except ValueError as error:
+        _log.info(
+            "FlinkDeployment %s/%s: using default settings: %s", resource.namespace, resource.name, error
+        )
+        settings = ResourceSettings.from_configs(operator, operator)
+    return defaults, settings
+
+
+async def build_context(
+    resource: FlinkDeployment,
+    *,
+    desired: FlinkDeploymentSpec,
+    validation_error: str | None,
+    flink: FlinkService,
+    configuration: DefaultConfiguration,
+    now_ms: int,
+    new_id: Callable[[], str],
+) -> DeploymentContext:
+    status = resource.status
+    defaults, settings = resource_settings(configuration, resource, desired)
+    reconciled = reconciled_spec(status)
+    effective = reconciled if validation_error is not None and reconciled is not None else desired
+    job = effective.job
+    stateful = any(
+        s is not None and s.job is not None and s.job.upgrade_mode is not UpgradeMode.STATELESS
+        for s in (desired, reconciled)
+    )
+    change_pending = status.reconciliation_status.state is ReconciliationState.UPGRADING or (
+        reconciled is not None and diff_specs(reconciled, desired).type is not DiffType.IGNORE
+    )
+    facts = await gather_facts(
+        flink,
+        ClusterRef(resource.namespace, resource.name),
+        status,
+        desired_suspended=job is not None and job.state is JobState.SUSPENDED,
+        deleting=resource.metadata.deletion_timestamp is not None,
+        stateful=stateful,
+        change_pending=change_pending,
+    )
+    observed = apply_observation(
+        status, facts, now_ms=now_ms, max_error_length=settings.exception_field_max_length
+    )
+    return DeploymentContext(
+        resource=resource,
+        observed=observed.status,
+        spec=desired,
+        settings=settings,
+        defaults=defaults,
+        now_ms=now_ms,
+        new_job_id=new_id(),
+        new_deployment_id=new_id(),
+        validation_error=validation_error,
+        facts=facts,
+        observation_events=observed.events,
+        deployment_in_progress=observed.deployment_in_progress,
+    )
