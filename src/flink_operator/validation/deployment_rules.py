@@ -42,11 +42,11 @@ def deployment_name(s: DeploymentSubject) -> Iterator[Problem]:
     metadata = s.deployment.metadata
     if metadata.name is None and metadata.generate_name:
         # The API server picks the name; only the prefix is known here.
-        if not re.fullmatch(r"[a-z]([-a-z0-9]{0,38})?", metadata.generate_name):
+        if not re.fullmatch(r"[a-z]([-a-z0-9]{0,39})?", metadata.generate_name):
             yield Problem(
                 "metadata.generateName",
                 "must start with a lower-case letter, hold only lower-case letters, digits and '-', and be "
-                "at most 39 characters so that the generated name stays within 45 "
+                "at most 40 characters so that the generated name (5 more) stays within 45 "
                 f"(got {got(metadata.generate_name)})",
             )
         return

@@ -203,3 +203,11 @@ def test_the_plugin_host_runs_it_first() -> None:
         "spec.job.parallelism: must be > 0 when spec.taskManager.replicas is not set (got 0)"
     )
     assert host.validators.validate_sync(model(application())).ok
+
+
+def test_generated_names_are_checked_by_their_prefix() -> None:
+    document = without_field(application(), "metadata.name")
+    document = with_field(document, "metadata.generateName", "counter-")
+    assert validate_deployment(model(document), context()) == []
+    too_long = with_field(document, "metadata.generateName", "c" * 41)
+    assert [p.path for p in validate_deployment(model(too_long), context())] == ["metadata.generateName"]
