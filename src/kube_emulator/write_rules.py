@@ -9,10 +9,11 @@ pruning and schema validation, and the mutating -> validating admission sequence
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from . import errors
+from . import builtin_schemas, errors
 from .builtin_defaults import apply_builtin_defaults
 from .crds import crd_causes
 from .errors import Cause
@@ -181,6 +182,20 @@ _OMIT_EMPTY_METADATA = (
 )
 
 
+def _report_unknown(rt: ResourceType, unknown: list[str], ctx: WriteContext) -> None:
+    """Unknown fields are dropped; `fieldValidation=Strict` refuses them, `Warn` (the default) warns."""
+    if not unknown:
+        return
+    if ctx.field_validation == "Strict":
+        listed = ", ".join(f'unknown field "{u}"' for u in unknown)
+        raise errors.bad_request(
+            f'{rt.kind} in version "{rt.version}" cannot be handled as a {rt.kind}: '
+            f"strict decoding error: {listed}"
+        )
+    if ctx.field_validation != "Ignore":
+        ctx.warnings += [f'unknown field "{u}"' for u in unknown]
+
+
 def normalise(state: ClusterState, rt: ResourceType, obj: JSON, ctx: WriteContext) -> list[Cause]:
     """Default, prune and validate `obj` in place; returns the validation causes."""
     metadata = obj["metadata"]
@@ -189,22 +204,28 @@ def normalise(state: ClusterState, rt: ResourceType, obj: JSON, ctx: WriteContex
             del metadata[key]
     if rt.custom and rt.schema is not None:
         pruned, unknown = prune(obj, rt.schema)
-        if unknown:
-            if ctx.field_validation == "Strict":
-                listed = ", ".join(f'unknown field "{u}"' for u in unknown)
-                raise errors.bad_request(
-                    f'{rt.kind} in version "{rt.version}" cannot be handled as a {rt.kind}: '
-                    f"strict decoding error: {listed}"
-                )
-            if ctx.field_validation != "Ignore":
-                ctx.warnings += [f'unknown field "{u}"' for u in unknown]
+        _report_unknown(rt, unknown, ctx)
         defaulted = apply_defaults(pruned, rt.schema)
         obj.clear()
         obj.update(defaulted)
         causes = validate(obj, rt.schema)
     else:
-        apply_builtin_defaults(rt.group, rt.kind, obj)
-        causes = []
+        stored_as = state.storage_type(rt)
+        schema = builtin_schemas.schema_for(stored_as.group, stored_as.version, stored_as.kind)
+        if schema is not None:
+            decoded, unknown, mismatches = builtin_schemas.decode(obj, schema)
+            if mismatches:
+                first = mismatches[0]
+                go_path = re.sub(r"\[\d+\]", "", first.path)
+                raise errors.bad_request(
+                    f'{rt.kind} in version "{rt.version}" cannot be handled as a {rt.kind}: json: cannot '
+                    f"unmarshal {first.got} into Go struct field {rt.kind}.{go_path} of type {first.expected}"
+                )
+            _report_unknown(rt, unknown, ctx)
+            obj.clear()
+            obj.update(decoded)
+        apply_builtin_defaults(stored_as.group, stored_as.kind, obj)
+        causes = builtin_schemas.required_causes(obj, schema) if schema is not None else []
     if (rt.group, rt.plural) == CRD_KEY:
         causes += crd_causes(obj)
     causes += metadata_causes(obj["metadata"])

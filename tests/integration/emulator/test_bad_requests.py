@@ -123,3 +123,47 @@ async def test_create_on_an_object_path_is_405(http: Http) -> None:
     status, body = await http.post(f"{CONFIGMAPS}/c", configmap("c"))
     assert status == 405
     assert_status_body(body, 405, "MethodNotAllowed")
+
+
+async def test_builtin_objects_lose_unknown_fields_as_typed_decoding_does(http: Http) -> None:
+    body = {**configmap("c", {"a": "1"}), "dat": {"typo": "x"}}
+    body["metadata"]["labelz"] = {"x": "y"}
+    status, stored = await http.post(CONFIGMAPS, body)
+    assert status == 201 and "dat" not in stored and "labelz" not in stored["metadata"]
+    status, error = await http.post(CONFIGMAPS, {**configmap("d"), "dat": {}}, fieldValidation="Strict")
+    assert status == 400
+    assert error["message"] == (
+        'ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding '
+        'error: unknown field "dat"'
+    )
+
+
+async def test_builtin_field_of_the_wrong_type_is_400(http: Http) -> None:
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "p"},
+        "spec": {"containers": [{"name": "c", "image": "x", "ports": [{"containerPort": "80"}]}]},
+    }
+    status, body = await http.post("/api/v1/namespaces/default/pods", pod)
+    assert status == 400
+    assert_status_body(body, 400, "BadRequest")
+    assert body["message"] == (
+        'Pod in version "v1" cannot be handled as a Pod: json: cannot unmarshal string into '
+        "Go struct field Pod.spec.containers.ports.containerPort of type int32"
+    )
+
+
+async def test_builtin_required_fields_are_422(http: Http) -> None:
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "d"},
+        "spec": {"template": {"spec": {"containers": [{"image": "x"}]}}},
+    }
+    status, body = await http.post("/apis/apps/v1/namespaces/default/deployments", deployment)
+    assert status == 422
+    assert {c["field"] for c in body["details"]["causes"]} == {
+        "spec.selector",
+        "spec.template.spec.containers[0].name",
+    }
