@@ -40,11 +40,13 @@ from typing import Any
 from aiohttp import BodyPartReader, web
 
 from flink_operator.testing.fake_flink_clock import Clock, SystemClock, Timers
-from flink_operator.testing.fake_flink_cluster import FakeCluster, FakeClusterSettings, FaultRule, Submission
+from flink_operator.testing.fake_flink_cluster import FakeCluster, FakeClusterSettings, FaultRule
 from flink_operator.testing.fake_flink_errors import FakeRestError
-from flink_operator.testing.fake_flink_jobs import FakeTiming, VertexSpec
+from flink_operator.testing.fake_flink_jars import Submission
+from flink_operator.testing.fake_flink_jobs import FakeTiming
 from flink_operator.testing.fake_flink_routes import Request, dispatch
 from flink_operator.testing.fake_flink_snapshots import SnapshotStore
+from flink_operator.testing.fake_flink_topology import VertexSpec
 
 __all__ = [
     "FakeCluster",

@@ -11,18 +11,14 @@ REST client and the operator observe (see ``fake_flink_jobs`` for the job model)
 from __future__ import annotations
 
 import fnmatch
-import io
-import re
 import secrets
-import shlex
-import uuid
-import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from flink_operator.flink.rest.models.jobs import JobState
 from flink_operator.flink.rest.versions import FlinkVersion
+from flink_operator.testing import fake_flink_jars as jars
 from flink_operator.testing.fake_flink_clock import Timers
 from flink_operator.testing.fake_flink_errors import (
     FakeRestError,
@@ -31,10 +27,13 @@ from flink_operator.testing.fake_flink_errors import (
     missing_job_trace,
     savepoint_directory_failure_trace,
 )
-from flink_operator.testing.fake_flink_jobs import DEFAULT_TOPOLOGY, FakeJob, FakeTiming, VertexSpec
+from flink_operator.testing.fake_flink_jars import JarRecord, Submission
+from flink_operator.testing.fake_flink_jobs import FakeJob, FakeTiming
+from flink_operator.testing.fake_flink_metrics import LazyMetricStore
 from flink_operator.testing.fake_flink_snapshots import SnapshotStore, normalise_path, to_local_path
+from flink_operator.testing.fake_flink_topology import DEFAULT_TOPOLOGY, VertexSpec
 
-__all__ = ["FakeCluster", "FakeClusterSettings", "FaultRule", "JarRecord", "Operation", "Submission"]
+__all__ = ["FakeCluster", "FakeClusterSettings", "FaultRule", "Operation"]
 
 _CHECKPOINT_DIR_KEYS = ("execution.checkpointing.dir", "state.checkpoints.dir")
 _SAVEPOINT_DIR_KEYS = ("execution.checkpointing.savepoint-dir", "state.savepoints.dir")
@@ -61,32 +60,6 @@ class FakeClusterSettings:
                 f"taskmanagers must be >= 0 and slots_per_taskmanager >= 1, "
                 f"got {self.taskmanagers} and {self.slots_per_taskmanager}"
             )
-
-
-@dataclass
-class JarRecord:
-    id: str
-    name: str
-    uploaded_ms: int
-    main_class: str | None
-    classes: frozenset[str]
-    valid: bool
-
-
-@dataclass(frozen=True)
-class Submission:
-    """What a jar run asked for, as the fake understood it (e.g. ``program_args`` after version rules)."""
-
-    jar_id: str
-    job_id: str
-    entry_class: str
-    program_args: tuple[str, ...]
-    parallelism: int | None
-    savepoint_path: str | None
-    allow_non_restored_state: bool
-    claim_mode: str | None
-    flink_configuration: Mapping[str, str]
-    body: Mapping[str, Any]
 
 
 @dataclass
@@ -130,12 +103,6 @@ def _directory_usable(directory: str) -> bool:
     return local.is_dir()
 
 
-def _job_name(entry_class: str) -> str:
-    """The name the example jobs give themselves: ``demo.CounterJob`` runs as "counter-job"."""
-    simple = entry_class.rsplit(".", 1)[-1]
-    return re.sub(r"(?<!^)(?=[A-Z])", "-", simple).lower()
-
-
 class FakeCluster:
     def __init__(
         self, name: str, settings: FakeClusterSettings, timers: Timers, snapshots: SnapshotStore
@@ -161,9 +128,7 @@ class FakeCluster:
         self.shutdown_requested = False
         self._rest_cache: dict[tuple[str, str], tuple[float, Any]] = {}
         self._tm_ids = [f"127.0.0.1:{40000 + i}-{secrets.token_hex(3)}" for i in range(64)]
-        self._metric_store: dict[tuple[str, ...], dict[str, Any]] = {}
-        self._metrics_fetched: float | None = None
-        self._metrics_fetching = False
+        self.metrics = LazyMetricStore(timers, lambda: self.metrics_update_interval)
 
     # ---------------------------------------------------------------- host protocol for jobs
 
@@ -227,25 +192,7 @@ class FakeCluster:
     # ---------------------------------------------------------------- jars and submission
 
     def upload_jar(self, filename: str, content: bytes) -> JarRecord:
-        if not filename.endswith(".jar"):
-            raise FakeRestError.handler(400, "Only Jar files are allowed.")
-        main_class: str | None = None
-        classes: set[str] = set()
-        valid = True
-        try:
-            with zipfile.ZipFile(io.BytesIO(content)) as jar:
-                for entry in jar.namelist():
-                    if entry.endswith(".class"):
-                        classes.add(entry[: -len(".class")].replace("/", "."))
-                if "META-INF/MANIFEST.MF" in jar.namelist():
-                    for line in jar.read("META-INF/MANIFEST.MF").decode("utf-8", "replace").splitlines():
-                        if line.startswith("Main-Class:"):
-                            main_class = line.split(":", 1)[1].strip()
-        except zipfile.BadZipFile:
-            valid = False
-        record = JarRecord(
-            f"{uuid.uuid4()}_{filename}", filename, self.now_ms(), main_class, frozenset(classes), valid
-        )
+        record = jars.read_jar(filename, content, self.now_ms())
         self.jars[record.id] = record
         return record
 
@@ -258,35 +205,18 @@ class FakeCluster:
         # Only named in error messages; nothing is written there.
         return (self.config.get("web.upload.dir") or f"/tmp/flink-web-{self.name}") + "/flink-web-upload"  # noqa: S108
 
+    def effective_program_args(self, body: Mapping[str, Any]) -> list[str]:
+        return jars.effective_program_args(body, is_2x=self.is_2x)
+
     def run_jar(self, jar_id: str, body: Mapping[str, Any], program_args: list[str]) -> FakeJob:
         """Submit a job from an uploaded jar (``body`` already validated by the route)."""
         jar = self.jars.get(jar_id)
         if jar is None or not jar.valid:
-            detail = f"Jar file {self.upload_dir}/{jar_id} does not exist"
-            raise FakeRestError.internal(
-                "java.util.concurrent.CompletionException",
-                f"org.apache.flink.runtime.rest.handler.RestHandlerException: {detail}",
-                cause=f"org.apache.flink.runtime.rest.handler.RestHandlerException: {detail}",
-            )
-        entry = body.get("entryClass") or jar.main_class
-        if not entry:
-            message = "Neither a 'Main-Class', nor a 'program-class' entry was found in the jar file."
-            raise FakeRestError.internal(
-                "java.util.concurrent.CompletionException",
-                f"org.apache.flink.client.program.ProgramInvocationException: {message}",
-                cause=f"org.apache.flink.client.program.ProgramInvocationException: {message}",
-            )
-        if entry not in jar.classes:
-            message = f"The program's entry point class '{entry}' was not found in the jar file."
-            program_error = f"org.apache.flink.client.program.ProgramInvocationException: {message}"
-            raise FakeRestError.internal(
-                "java.util.concurrent.CompletionException",
-                program_error,
-                cause=[program_error, f"java.lang.ClassNotFoundException: {entry}"],
-            )
+            raise jars.missing_jar(f"{self.upload_dir}/{jar_id}")
+        entry = jars.entry_class(jar, body.get("entryClass"))
         job_id = str(body.get("jobId") or secrets.token_hex(16)).lower()
         if job_id in self.jobs:
-            raise self._duplicate_submission(entry)
+            raise jars.duplicate_submission(entry, is_2x=self.is_2x)
         job_config = {
             **self.config,
             **{str(k): str(v) for k, v in (body.get("flinkConfiguration") or {}).items()},
@@ -305,7 +235,7 @@ class FakeCluster:
         job = FakeJob(
             host=self,
             jid=job_id,
-            name=job_config.get("pipeline.name") or _job_name(entry),
+            name=job_config.get("pipeline.name") or jars.job_name(entry),
             jar_id=jar_id,
             entry_class=entry,
             program_args=program_args,
@@ -335,45 +265,6 @@ class FakeCluster:
         )
         job.submit(self.timing)
         return job
-
-    def _duplicate_submission(self, entry: str) -> FakeRestError:
-        """2.x refuses a known job id as an application, 1.20 as a job; both as a 400 with this chain."""
-        if self.is_2x:
-            duplicate = "org.apache.flink.runtime.client.DuplicateApplicationSubmissionException: "
-            duplicate += "Application has already been submitted."
-        else:
-            duplicate = "org.apache.flink.runtime.client.DuplicateJobSubmissionException: "
-            duplicate += "Job has already been submitted."
-        failed = f"Failed to execute job '{_job_name(entry)}'."
-        return FakeRestError.handler(
-            400,
-            "Could not execute application.",
-            cause=[
-                "java.util.concurrent.CompletionException: org.apache.flink.util.FlinkRuntimeException: "
-                "Could not execute application.",
-                "org.apache.flink.util.FlinkRuntimeException: Could not execute application.",
-                "org.apache.flink.client.program.ProgramInvocationException: "
-                f"The main method caused an error: {failed}",
-                f"org.apache.flink.util.FlinkException: {failed}",
-                duplicate,
-            ],
-        )
-
-    def effective_program_args(self, body: Mapping[str, Any]) -> list[str]:
-        """Flink 2.x reads only ``programArgsList``; 1.20 also the ``programArgs`` string (not both)."""
-        listed = body.get("programArgsList")
-        text = body.get("programArgs")
-        if self.is_2x:
-            return [str(a) for a in listed or []]
-        if listed and text:
-            raise FakeRestError.handler(
-                400,
-                "Confusing request: programArgs and programArgsList are specified, "
-                "please, use only programArgsList",
-            )
-        if listed:
-            return [str(a) for a in listed]
-        return shlex.split(str(text)) if text else []
 
     # ---------------------------------------------------------------- jobs
 
@@ -616,8 +507,7 @@ class FakeCluster:
                     job.discard_checkpoints_on_end(JobState.CANCELED)
         self.operations.clear()
         self._rest_cache.clear()
-        self._metric_store.clear()
-        self._metrics_fetched = None
+        self.metrics.clear()
         if not self.config.get("web.upload.dir"):
             self.jars.clear()  # uploads live in a temp dir of the JobManager process
 
@@ -665,26 +555,4 @@ class FakeCluster:
     def metrics_update_interval(self) -> float:
         if self.settings.metrics_update_interval is not None:
             return self.settings.metrics_update_interval
-        text = self.config.get("metrics.fetcher.update-interval")
-        if text:
-            from flink_operator.config.durations import parse_duration
-
-            return parse_duration(text).total_seconds()
-        return 10.0
-
-    def metric_store(self, compute: Any) -> dict[tuple[str, ...], dict[str, Any]]:
-        """The metric snapshot REST answers from; a read older than the update interval triggers a refresh
-        that the *next* read sees (the first read after a pause is stale, before any fetch it is empty).
-        """
-        now = self.monotonic()
-        stale = self._metrics_fetched is None or now - self._metrics_fetched >= self.metrics_update_interval
-        if stale and not self._metrics_fetching:
-            self._metrics_fetching = True
-
-            def fetch() -> None:
-                self._metric_store = compute(self)
-                self._metrics_fetched = self.monotonic()
-                self._metrics_fetching = False
-
-            self.timers.after(0.01, fetch)
-        return self._metric_store
+        return self._duration_option("metrics.fetcher.update-interval", 10.0)

@@ -19,26 +19,24 @@ watermarks, and the first periodic checkpoint never fails (on real Flink it some
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from flink_operator.flink.rest.models.jobs import ExecutionState, JobState
+from flink_operator.testing.fake_flink_checkpoints import CheckpointLog, CheckpointRecord, keeps_checkpoints
 from flink_operator.testing.fake_flink_clock import Timer, Timers
+from flink_operator.testing.fake_flink_counter import Counter
 from flink_operator.testing.fake_flink_snapshots import Snapshot, SnapshotStore
+from flink_operator.testing.fake_flink_topology import FakeVertex, VertexSpec, vertex_id
 
 __all__ = [
-    "DEFAULT_TOPOLOGY",
-    "CheckpointRecord",
     "ExceptionRecord",
     "Failure",
     "FakeJob",
     "FakeTiming",
-    "FakeVertex",
     "JobHost",
-    "VertexSpec",
 ]
 
 
@@ -59,37 +57,6 @@ class FakeTiming:
 
 
 @dataclass(frozen=True)
-class VertexSpec:
-    """A vertex of the fake topology: name, operators' metric prefixes, source or counter holder."""
-
-    name: str
-    operators: tuple[str, ...]
-    source: bool = False
-    counter: bool = False
-
-
-DEFAULT_TOPOLOGY: tuple[VertexSpec, ...] = (
-    VertexSpec("Source: seq -> throttle", ("Source__seq", "throttle"), source=True),
-    VertexSpec("counter -> Sink: print", ("counter", "Sink__print"), counter=True),
-)
-
-
-@dataclass
-class FakeVertex:
-    id: str
-    spec: VertexSpec
-    parallelism: int
-    status: ExecutionState = ExecutionState.CREATED
-    start_ms: int = -1
-    end_ms: int = -1
-    metric_overrides: dict[str, float | list[float]] = field(default_factory=dict)
-
-    @property
-    def name(self) -> str:
-        return self.spec.name
-
-
-@dataclass(frozen=True)
 class Failure:
     """A Java-like failure: exception class, message, and the rendered stack trace."""
 
@@ -105,21 +72,6 @@ class ExceptionRecord:
     task_name: str | None = None
 
 
-@dataclass
-class CheckpointRecord:
-    id: int
-    status: str  # IN_PROGRESS, COMPLETED, FAILED
-    is_savepoint: bool
-    trigger_ms: int
-    ack_ms: int = 0
-    external_path: str | None = None
-    savepoint_format: str | None = None
-    checkpoint_type: str = "CHECKPOINT"
-    state_size: int = 4096
-    failure_message: str | None = None
-    discarded: bool = False
-
-
 class JobHost(Protocol):
     """What a job needs from its cluster."""
 
@@ -131,11 +83,6 @@ class JobHost(Protocol):
     def free_slots(self, exclude: FakeJob | None = None) -> int: ...
     def checkpoint_location(self, job: FakeJob, checkpoint_id: int) -> str: ...
     def job_changed(self, job: FakeJob) -> None: ...
-
-
-def vertex_id(entry: str, index: int, spec: VertexSpec) -> str:
-    """Stable across jobs of the same program, as real vertex ids derived from operator uids are."""
-    return hashlib.md5(f"{entry}|{index}|{spec.name}".encode(), usedforsecurity=False).hexdigest()
 
 
 def java_trace(
@@ -186,16 +133,10 @@ class FakeJob:
     exceptions: list[ExceptionRecord] = field(default_factory=list)
     restarts: int = 0
     rescales: int = 0
-    checkpoints: list[CheckpointRecord] = field(default_factory=list)
-    failed_checkpoints: int = 0
-    triggered_checkpoints: int = 0
-    completed_checkpoints: int = 0
-    next_checkpoint_id: int = 1
+    checkpoints: CheckpointLog = field(default_factory=CheckpointLog)
     wanted_parallelism: dict[str, tuple[int, int]] = field(default_factory=dict)
     last_rescale: float = 0.0
-    _count: float = 0.0
-    _count_at_start: float = 0.0
-    _counting_since: float | None = None
+    counter: Counter = field(default_factory=Counter)
     _timers: list[Timer] = field(default_factory=list)
     _periodic: Timer | None = None
     _rescale_timer: Timer | None = None
@@ -261,10 +202,7 @@ class FakeJob:
 
     def count(self) -> int:
         """The counter state now."""
-        extra = 0.0
-        if self._counting_since is not None:
-            extra = (self.host.monotonic() - self._counting_since) * self.rate
-        return int(self._count + extra)
+        return self.counter.current(self.host.monotonic(), self.rate)
 
     @property
     def keys(self) -> int:
@@ -272,37 +210,11 @@ class FakeJob:
         return int(value) if value is not None and value.isdigit() and int(value) > 0 else 4
 
     def counter_gauges(self, subtasks: int) -> list[tuple[int, int]]:
-        """(firstCount, maxCount) per subtask of the counter, as the example job reports them.
-
-        Records go to keys round robin; key ``k`` lives on subtask ``k % subtasks``. A subtask that owns
-        no key, or has processed nothing since the tasks started, reports (0, 0).
-        """
-        keys = self.keys
-
-        def per_key(total: int, key: int) -> int:
-            return total // keys + (1 if key < total % keys else 0)
-
-        at_start = int(self._count_at_start)
-        now = self.count() if self._counting_since is not None else at_start
-        gauges = []
-        for subtask in range(subtasks):
-            owned = [k for k in range(keys) if k % subtasks == subtask]
-            processed = [k for k in owned if per_key(now, k) > per_key(at_start, k)]
-            if not processed:
-                gauges.append((0, 0))
-                continue
-            first = per_key(at_start, processed[0]) + 1
-            gauges.append((first, max(per_key(now, k) for k in processed)))
-        return gauges
-
-    def completed(self) -> list[CheckpointRecord]:
-        return [c for c in self.checkpoints if c.status == "COMPLETED"]
+        """(firstCount, maxCount) per subtask, as the example counter job reports them."""
+        return self.counter.gauges(self.host.monotonic(), self.rate, self.keys, subtasks)
 
     def latest_completed(self, *, savepoint: bool | None = False) -> CheckpointRecord | None:
-        for record in reversed(self.checkpoints):
-            if record.status == "COMPLETED" and (savepoint is None or record.is_savepoint == savepoint):
-                return record
-        return None
+        return self.checkpoints.latest(savepoint=savepoint)
 
     # ---------------------------------------------------------------- timers and state changes
 
@@ -326,14 +238,10 @@ class FakeJob:
         self.host.job_changed(self)
 
     def _start_counting(self) -> None:
-        if self._counting_since is None:
-            self._counting_since = self.host.monotonic()
-            self._count_at_start = self._count
+        self.counter.start(self.host.monotonic())
 
     def _stop_counting(self) -> None:
-        if self._counting_since is not None:
-            self._count += (self.host.monotonic() - self._counting_since) * self.rate
-            self._counting_since = None
+        self.counter.stop(self.host.monotonic(), self.rate)
 
     def _set_vertices(self, status: ExecutionState) -> None:
         now = self.host.now_ms()
@@ -366,8 +274,8 @@ class FakeJob:
                 return
             self.restored = snapshot
             self.restore_ms = self.host.now_ms()
-            self._count = float(snapshot.count)
-            self.next_checkpoint_id = snapshot.checkpoint_id + 1
+            self.counter.reset(snapshot.count)
+            self.checkpoints.continue_after(snapshot.checkpoint_id)
         self._set_state(JobState.CREATED)
         self._after(timing.schedule, lambda: self._schedule(timing))
 
@@ -431,50 +339,37 @@ class FakeJob:
         if not self.all_running:
             on_failed("Not all required tasks are currently running.")
             return None
-        record = CheckpointRecord(
-            id=self.next_checkpoint_id,
-            status="IN_PROGRESS",
-            is_savepoint=savepoint,
-            trigger_ms=self.host.now_ms(),
-            savepoint_format=format_type if savepoint else None,
-            checkpoint_type="SAVEPOINT" if savepoint else "CHECKPOINT",
+        record = self.checkpoints.begin(
+            savepoint=savepoint, format_type=format_type, now_ms=self.host.now_ms()
         )
-        self.next_checkpoint_id += 1
-        self.triggered_checkpoints += 1
-        self.checkpoints.append(record)
-        del self.checkpoints[:-10]  # a bounded history, as Flink's
         count = self.count()
 
         def complete() -> None:
+            now = self.host.now_ms()
             if fail_reason is not None or not self.all_running:
-                record.status = "FAILED"
-                record.failure_message = fail_reason or "Checkpoint was declined (tasks not ready)"
-                record.ack_ms = self.host.now_ms()
-                self.failed_checkpoints += 1
-                on_failed(record.failure_message)
+                reason = fail_reason or "Checkpoint was declined (tasks not ready)"
+                self.checkpoints.fail(record, reason, now)
+                on_failed(reason)
                 return
-            record.status = "COMPLETED"
-            record.ack_ms = self.host.now_ms()
-            self.completed_checkpoints += 1
             if savepoint:
                 assert target is not None
-                record.external_path = f"{target.rstrip('/')}/savepoint-{self.jid[:6]}-{secrets.token_hex(6)}"
+                path = f"{target.rstrip('/')}/savepoint-{self.jid[:6]}-{secrets.token_hex(6)}"
             else:
-                record.external_path = self.host.checkpoint_location(self, record.id)
+                path = self.host.checkpoint_location(self, record.id)
             stored = self.host.snapshots.record(
                 Snapshot(
-                    path=record.external_path,
+                    path=path,
                     job_id=self.jid,
                     checkpoint_id=record.id,
                     is_savepoint=savepoint,
                     count=count,
-                    timestamp_ms=record.ack_ms,
+                    timestamp_ms=now,
                     format_type=format_type,
                 )
             )
-            record.external_path = stored.path
+            self.checkpoints.complete(record, stored.path, now)
             if not savepoint:
-                self._subsume(record)
+                self.checkpoints.subsume(record, self.host.snapshots)
             on_done(record)
             if then is not None:
                 then()
@@ -483,27 +378,10 @@ class FakeJob:
         self._after(delay, complete)
         return record
 
-    def _subsume(self, latest: CheckpointRecord) -> None:
-        """Keep one retained checkpoint (``execution.checkpointing.num-retained`` = 1), as Flink does."""
-        for record in self.checkpoints:
-            if record is latest or record.is_savepoint or record.status != "COMPLETED" or record.discarded:
-                continue
-            if record.external_path:
-                self.host.snapshots.discard(record.external_path)
-            record.discarded = True
-
     def discard_checkpoints_on_end(self, final: JobState) -> None:
         """Flink deletes retained checkpoints when a job ends, unless externalised for that outcome."""
-        retention = self.retention
-        keep = retention == "RETAIN_ON_CANCELLATION" or (
-            retention == "DELETE_ON_CANCELLATION" and final is not JobState.CANCELED
-        )
-        if keep:
-            return
-        for record in self.checkpoints:
-            if not record.is_savepoint and record.status == "COMPLETED" and record.external_path:
-                self.host.snapshots.discard(record.external_path)
-                record.discarded = True
+        if not keeps_checkpoints(self.retention, final):
+            self.checkpoints.discard_retained(self.host.snapshots)
 
     # ---------------------------------------------------------------- ending
 
@@ -609,11 +487,11 @@ class FakeJob:
         if latest is not None and latest.external_path:
             snapshot = self.host.snapshots.lookup(latest.external_path)
             if snapshot is not None:
-                self._count = float(snapshot.count)
+                self.counter.reset(snapshot.count)
         elif self.restored is not None:
-            self._count = float(self.restored.count)
+            self.counter.reset(self.restored.count)
         else:
-            self._count = 0.0
+            self.counter.reset(0)
         self._set_vertices(ExecutionState.CANCELED)
         self._set_state(JobState.RESTARTING)
 

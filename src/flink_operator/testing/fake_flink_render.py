@@ -10,15 +10,16 @@ Not guaranteed: fields nobody reads are filled with plausible constants (memory 
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from flink_operator.flink.rest.models.jobs import ExecutionState, JobState
+from flink_operator.testing.fake_flink_checkpoints import CheckpointRecord
 from flink_operator.testing.fake_flink_cluster import FakeCluster, Operation
-from flink_operator.testing.fake_flink_jobs import CheckpointRecord, FakeJob, FakeVertex
+from flink_operator.testing.fake_flink_jobs import FakeJob
+from flink_operator.testing.fake_flink_topology import FakeVertex
 
-__all__ = ["compute_metrics"]
+__all__ = ["checkpoint_stats", "job_details", "jobs_overview", "overview"]
 
 _EXECUTION_STATES = [s.value for s in ExecutionState]
 _JOB_STATES = [s.value for s in JobState]
@@ -285,13 +286,14 @@ def _stats(values: Sequence[int]) -> dict[str, Any]:
 
 
 def checkpoint_stats(job: FakeJob) -> dict[str, Any]:
-    records = job.checkpoints
+    log = job.checkpoints
+    records = log.records
     completed = [r for r in records if r.status == "COMPLETED"]
     sizes = [r.state_size for r in completed]
     durations = [max(0, r.ack_ms - r.trigger_ms) for r in completed]
-    latest_checkpoint = job.latest_completed(savepoint=False)
-    latest_savepoint = job.latest_completed(savepoint=True)
-    latest_failed = next((r for r in reversed(records) if r.status == "FAILED"), None)
+    latest_checkpoint = log.latest(savepoint=False)
+    latest_savepoint = log.latest(savepoint=True)
+    latest_failed = log.latest_failed()
     restored = None
     if job.restored is not None:
         restored = {
@@ -303,10 +305,10 @@ def checkpoint_stats(job: FakeJob) -> dict[str, Any]:
     return {
         "counts": {
             "restored": 1 if job.restored is not None else 0,
-            "total": job.triggered_checkpoints,
-            "in_progress": sum(1 for r in records if r.status == "IN_PROGRESS"),
-            "completed": job.completed_checkpoints,
-            "failed": job.failed_checkpoints,
+            "total": log.triggered,
+            "in_progress": log.in_progress,
+            "completed": log.completed,
+            "failed": log.failed,
         },
         "summary": {
             "checkpointed_size": _stats(sizes),
@@ -423,152 +425,3 @@ def resource_requirements(job: FakeJob) -> dict[str, Any]:
         }
         for vertex in job.vertices
     }
-
-
-# ---------------------------------------------------------------- metrics
-
-
-def _subtask_values(vertex: FakeVertex, value: float) -> list[float]:
-    return [value] * vertex.parallelism
-
-
-def _vertex_metrics(job: FakeJob, vertex: FakeVertex) -> dict[str, list[float]]:
-    p = vertex.parallelism
-    rate = job.rate
-    per_subtask = rate / p if p else 0.0
-    source = vertex.spec.source
-    metrics: dict[str, list[float]] = {
-        "busyTimeMsPerSecond": _subtask_values(vertex, 1000.0 if source else 0.0),
-        "backPressuredTimeMsPerSecond": _subtask_values(vertex, 0.0),
-        "idleTimeMsPerSecond": _subtask_values(vertex, 0.0 if source else 1000.0),
-        "numRecordsInPerSecond": _subtask_values(vertex, 0.0 if source else per_subtask),
-        "numRecordsOutPerSecond": _subtask_values(vertex, per_subtask if source else 0.0),
-        "numRecordsIn": _subtask_values(vertex, 0.0 if source else job.count() / max(p, 1)),
-        "numRecordsOut": _subtask_values(vertex, job.count() / max(p, 1) if source else 0.0),
-        "accumulateBusyTimeMs": _subtask_values(vertex, 0.0),
-    }
-    for operator in vertex.spec.operators:
-        metrics[f"{operator}.numRecordsInPerSecond"] = _subtask_values(vertex, 0.0 if source else per_subtask)
-        metrics[f"{operator}.numRecordsOutPerSecond"] = _subtask_values(
-            vertex, per_subtask if source else 0.0
-        )
-    if vertex.spec.counter:
-        gauges = job.counter_gauges(p)
-        metrics["counter.firstCount"] = [float(first) for first, _ in gauges]
-        metrics["counter.maxCount"] = [float(highest) for _, highest in gauges]
-    for name, value in vertex.metric_overrides.items():
-        metrics[name] = (
-            [float(v) for v in value] if isinstance(value, list) else _subtask_values(vertex, float(value))
-        )
-    return metrics
-
-
-def _job_metrics(cluster: FakeCluster, job: FakeJob) -> dict[str, Any]:
-    now = cluster.now_ms()
-    completed = job.completed()
-    latest = completed[-1] if completed else None
-    running_since = job.timestamps.get(JobState.RUNNING.value, now)
-    metrics: dict[str, Any] = {
-        "numRestarts": job.restarts,
-        "numberOfCompletedCheckpoints": job.completed_checkpoints,
-        "numberOfFailedCheckpoints": job.failed_checkpoints,
-        "numberOfInProgressCheckpoints": sum(1 for r in job.checkpoints if r.status == "IN_PROGRESS"),
-        "totalNumberOfCheckpoints": job.triggered_checkpoints,
-        "lastCheckpointDuration": max(0, latest.ack_ms - latest.trigger_ms) if latest else -1,
-        "lastCheckpointSize": latest.state_size if latest else -1,
-        "lastCheckpointExternalPath": (latest.external_path or "n/a") if latest else "n/a",
-        "lastCompletedCheckpointId": latest.id if latest else -1,
-        "uptime": now - running_since if job.state is JobState.RUNNING else 0,
-        "runningTime": now - running_since if job.state is JobState.RUNNING else 0,
-        "downtime": 0,
-        "restartingTime": 0,
-    }
-    if cluster.is_2x:
-        metrics["numRescales"] = job.rescales
-    else:
-        metrics["fullRestarts"] = job.restarts
-    return metrics
-
-
-def compute_metrics(cluster: FakeCluster) -> dict[tuple[str, ...], dict[str, Any]]:
-    """A full metric snapshot of the cluster, as Flink's MetricFetcher would collect it."""
-    running = [job for job in cluster.jobs.values() if not job.state.is_terminal]
-    store: dict[tuple[str, ...], dict[str, Any]] = {
-        ("jm",): {
-            "taskSlotsTotal": cluster.total_slots,
-            "taskSlotsAvailable": cluster.free_slots(),
-            "numRegisteredTaskManagers": cluster.taskmanagers,
-            "numRunningJobs": len(running),
-            "Status.JVM.Memory.Heap.Used": 57_882_424,
-            "Status.JVM.Memory.Heap.Max": 235_208_704,
-            "Status.JVM.Memory.Metaspace.Used": 64_000_000,
-            "Status.JVM.CPU.Load": 0.01,
-        }
-    }
-    for tm_id in cluster.taskmanager_ids:
-        store[("tm", tm_id)] = {
-            "Status.JVM.Memory.Heap.Used": 39_445_720,
-            "Status.JVM.Memory.Heap.Max": 235_208_704,
-            "Status.JVM.Memory.Heap.Committed": 235_208_704,
-            "Status.JVM.Memory.Metaspace.Used": 51_000_000,
-            "Status.Flink.Memory.Managed.Used": 0,
-            "Status.Flink.Memory.Managed.Total": 0,
-            "Status.JVM.GarbageCollector.All.TimeMsPerSecond": 0.0,
-            "Status.JVM.CPU.Load": 0.02,
-        }
-    for job in running:
-        store[("job", job.jid)] = _job_metrics(cluster, job)
-        for vertex in job.vertices:
-            if vertex.status is ExecutionState.RUNNING:
-                store[("vertex", job.jid, vertex.id)] = _vertex_metrics(job, vertex)
-    return store
-
-
-def metric_text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "NaN"
-        return str(int(value)) if value.is_integer() else repr(value)
-    return str(value)
-
-
-def plain_metrics(values: dict[str, Any] | None, names: Sequence[str] | None) -> list[dict[str, Any]]:
-    if values is None:
-        return []
-    if names is None:
-        return [{"id": name} for name in values]
-    return [{"id": name, "value": metric_text(values[name])} for name in names if name in values]
-
-
-def _aggregate(samples: Sequence[float], agg: str) -> float | str:
-    if any(math.isnan(s) for s in samples):
-        return "NaN"
-    if agg == "min":
-        return min(samples)
-    if agg == "max":
-        return max(samples)
-    if agg == "sum":
-        return float(sum(samples))
-    average = sum(samples) / len(samples)
-    if agg == "avg":
-        return average
-    return (max(samples) - min(samples)) / average * 100 if average else 0.0  # skew
-
-
-def aggregated_metrics(
-    series: dict[str, list[float]], names: Sequence[str] | None, aggs: Iterable[str]
-) -> list[dict[str, Any]]:
-    if names is None:
-        return [{"id": name} for name in series]
-    result = []
-    for name in names:
-        samples = series.get(name)
-        if not samples:
-            continue
-        entry: dict[str, Any] = {"id": name}
-        for agg in aggs:
-            entry[agg] = _aggregate(samples, agg)
-        result.append(entry)
-    return result

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from flink_operator.testing import fake_flink_metrics as metrics
 from flink_operator.testing import fake_flink_render as render
 from flink_operator.testing.fake_flink_cluster import FakeCluster
 from flink_operator.testing.fake_flink_errors import FakeRestError
@@ -435,25 +436,25 @@ def _aggs(request: Request, cluster: FakeCluster) -> list[str]:
     return aggs
 
 
-def _store(cluster: FakeCluster) -> dict[tuple[str, ...], dict[str, Any]]:
-    return cluster.metric_store(render.compute_metrics)
+def _store(cluster: FakeCluster) -> metrics.MetricSnapshot:
+    return cluster.metrics.read(lambda: metrics.compute_metrics(cluster))
 
 
 @route("GET", "/jobs/:jobid/metrics")
 async def _job_metrics(cluster: FakeCluster, request: Request, params: dict[str, str]) -> tuple[int, Any]:
-    return 200, render.plain_metrics(_store(cluster).get(("job", params["jobid"])), _names(request))
+    return 200, metrics.plain_metrics(_store(cluster).get(("job", params["jobid"])), _names(request))
 
 
 @route("GET", "/jobs/:jobid/vertices/:vertexid/subtasks/metrics")
 async def _vertex_metrics(cluster: FakeCluster, request: Request, params: dict[str, str]) -> tuple[int, Any]:
     aggs = _aggs(request, cluster)
     series = _store(cluster).get(("vertex", params["jobid"], params["vertexid"]), {})
-    return 200, render.aggregated_metrics(series, _names(request), aggs)
+    return 200, metrics.aggregated_metrics(series, _names(request), aggs)
 
 
 @route("GET", "/jobmanager/metrics")
 async def _jm_metrics(cluster: FakeCluster, request: Request, params: dict[str, str]) -> tuple[int, Any]:
-    return 200, render.plain_metrics(_store(cluster).get(("jm",)), _names(request))
+    return 200, metrics.plain_metrics(_store(cluster).get(("jm",)), _names(request))
 
 
 @route("GET", "/taskmanagers/metrics")
@@ -464,9 +465,9 @@ async def _tms_metrics(cluster: FakeCluster, request: Request, params: dict[str,
         if key[0] == "tm":
             for name, value in values.items():
                 series.setdefault(name, []).append(float(value))
-    return 200, render.aggregated_metrics(series, _names(request), aggs)
+    return 200, metrics.aggregated_metrics(series, _names(request), aggs)
 
 
 @route("GET", "/taskmanagers/:tmid/metrics")
 async def _tm_metrics(cluster: FakeCluster, request: Request, params: dict[str, str]) -> tuple[int, Any]:
-    return 200, render.plain_metrics(_store(cluster).get(("tm", params["tmid"])), _names(request))
+    return 200, metrics.plain_metrics(_store(cluster).get(("tm", params["tmid"])), _names(request))
