@@ -261,7 +261,7 @@ async def admit(
     ctx: WriteContext,
     validate_causes: Any,
 ) -> JSON | None:
-    """Mutating admission, then object validation (`validate_causes`), then validating admission."""
+    """Mutating admission, validation again if a webhook changed the object, then validating admission."""
     options: JSON = {"kind": f"{operation.capitalize()}Options", "apiVersion": "meta.k8s.io/v1"}
     if ctx.field_manager and operation != "DELETE":
         options["fieldManager"] = ctx.field_manager
@@ -272,10 +272,11 @@ async def admit(
     if chain is not None and not ctx.internal and obj is not None:
         mutated = await chain.mutate(request)
         if mutated is not obj:
+            # The object was validated before admission; only a mutated one needs it again.
             obj = mutated
             request.obj = obj
-    if validate_causes is not None and obj is not None:
-        validate_causes(obj)
+            if validate_causes is not None:
+                validate_causes(obj)
     if chain is not None and not ctx.internal:
         await chain.validate(request)
     return obj
