@@ -6,8 +6,9 @@ OpenAPI v3 index plus per group-version documents. The OpenAPI documents carry w
 PATCH operations tagged with their group/version/kind and the `fieldValidation` parameter (so kubectl
 leaves validation to the server) and, for custom resources, their schemas. Built-in kinds get no
 schemas, and their PATCH operations do not advertise strategic merge, so kubectl computes apply
-patches from its compiled-in types as it does when a server's spec lacks them. `/openapi/v2` is not
-served (404).
+patches from its compiled-in types as it does when a server's spec lacks them. `/openapi/v2` is an
+empty (but valid, JSON or protobuf) document: older kubectl versions download it for client-side
+validation and skip kinds it does not describe.
 """
 
 from __future__ import annotations
@@ -248,3 +249,30 @@ def openapi_index(registry: Registry, server_version: str) -> JSON:
             path = _gv_path(group, version)
             paths[path] = {"serverRelativeURL": f"/openapi/v3/{path}?hash={digest}"}
     return {"paths": paths}
+
+
+# ------------------------------------------------------------------------------------------ OpenAPI v2
+
+def openapi_v2(server_version: str) -> JSON:
+    return {
+        "swagger": "2.0",
+        "info": {"title": "Kubernetes", "version": server_version},
+        "paths": {},
+        "definitions": {},
+    }
+
+
+def _length_delimited(number: int, payload: bytes) -> bytes:
+    length, encoded = len(payload), bytearray()
+    while True:
+        byte, length = length & 0x7F, length >> 7
+        encoded.append(byte | (0x80 if length else 0))
+        if not length:
+            break
+    return bytes([number << 3 | 2]) + bytes(encoded) + payload
+
+
+def openapi_v2_protobuf(server_version: str) -> bytes:
+    """The same document in gnostic's OpenAPI v2 protobuf form (swagger = 1, info = 2 {title, version})."""
+    info = _length_delimited(1, b"Kubernetes") + _length_delimited(2, server_version.encode())
+    return _length_delimited(1, b"2.0") + _length_delimited(2, info)

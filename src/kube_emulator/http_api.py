@@ -146,7 +146,7 @@ class HttpApi:
         if head in ("healthz", "livez", "readyz"):
             return web.Response(text="ok", content_type="text/plain")
         if head == "openapi":
-            return self._openapi(parts)
+            return self._openapi(parts, request.headers.get("Accept", ""))
         if head == "api":
             if len(parts) == 1:
                 return self._discovery_root(request, core=True)
@@ -186,8 +186,15 @@ class HttpApi:
             return self._json(discovery.api_versions(self.address))
         return self._json(discovery.api_group_list(self.state.registry))
 
-    def _openapi(self, parts: list[str]) -> web.Response:
+    def _openapi(self, parts: list[str], accept: str) -> web.Response:
         server_version = self.state.options.server_version
+        if parts[1:] == ["v2"]:
+            if "protobuf" in accept:
+                return web.Response(
+                    body=discovery.openapi_v2_protobuf(server_version),
+                    content_type="application/octet-stream",
+                )
+            return self._json(discovery.openapi_v2(server_version))
         if parts[1:] == ["v3"]:
             return self._json(discovery.openapi_index(self.state.registry, server_version))
         if len(parts) >= 4 and parts[1] == "v3":

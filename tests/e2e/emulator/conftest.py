@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import shutil
 import subprocess
@@ -44,6 +46,16 @@ class Kubectl:
         if check and result.returncode != 0:
             raise AssertionError(f"kubectl {' '.join(args)} failed ({result.returncode}):\n{result.stderr}")
         return result
+
+    @functools.cached_property
+    def minor(self) -> int:
+        """The client's minor version (features such as `patch --subresource` need recent clients)."""
+        out = self.run("version", "--client", "-o", "json").stdout
+        return int("".join(ch for ch in json.loads(out)["clientVersion"]["minor"] if ch.isdigit()))
+
+    def require(self, minor: int, feature: str) -> None:
+        if self.minor < minor:
+            pytest.skip(f"{feature} needs kubectl 1.{minor} or later; this kubectl is 1.{self.minor}")
 
     def popen(self, *args: str) -> subprocess.Popen[str]:
         return subprocess.Popen(

@@ -123,6 +123,7 @@ spec:
 
 
 def test_kubectl_apply_server_side(kubectl: Kubectl) -> None:
+    kubectl.require(21, "--show-managed-fields")
     install_crds(kubectl)
     assert (
         "serverside-applied"
@@ -163,6 +164,7 @@ def test_kubectl_create_from_file_and_typed_creates(kubectl: Kubectl) -> None:
 
 
 def test_kubectl_patch_types_and_status_subresource(kubectl: Kubectl) -> None:
+    kubectl.require(24, "patch --subresource")
     install_crds(kubectl)
     kubectl.run("apply", "-f", "-", stdin=flink_deployment())
     kubectl.run(
@@ -197,6 +199,7 @@ def test_kubectl_patch_types_and_status_subresource(kubectl: Kubectl) -> None:
 
 
 def test_kubectl_wait_for_condition_and_jsonpath(kubectl: Kubectl, cluster: ThreadedApiServer) -> None:
+    kubectl.require(23, "wait --for=jsonpath")
     install_crds(kubectl)
     kubectl.run("apply", "-f", "-", stdin=flink_deployment())
     by_condition = kubectl.popen("wait", "--for=condition=Ready", "flinkdeployment/basic", "--timeout=30s")
@@ -256,6 +259,7 @@ def test_kubectl_delete_and_errors(kubectl: Kubectl) -> None:
 
 
 def test_kubectl_strict_validation_rejects_unknown_fields(kubectl: Kubectl) -> None:
+    kubectl.require(25, "server-side field validation")
     install_crds(kubectl)
     bad = flink_deployment().replace("  image: flink:1.20\n", "  image: flink:1.20\n  imag: typo\n")
     result = kubectl.run("apply", "-f", "-", stdin=bad, check=False)
