@@ -1,6 +1,9 @@
 """Resolving a job's ``jarURI`` to a readable jar file on this machine.
 
-``local://`` and ``file://`` URIs (and plain absolute paths) name files that must exist and be readable;
+``local://`` and ``file://`` URIs (and plain absolute paths) name files that must exist and be readable.
+``local://`` names a file inside the Flink image; where no image exists (the local runtime), image
+directories can be mapped onto directories of this machine (``ArtifactSettings.image_dirs``, e.g.
+``/opt/flink/usrlib`` onto the local usrlib directory), so one resource YAML runs in both places;
 ``http(s)://`` URIs are downloaded into a target directory, subject to upstream's ``user.artifacts`` rules
 (allowed schemes, no restricted hosts unless allowed) and a size cap. Every failure raises
 :class:`ArtifactError` naming the URI and what is wrong. Other schemes (``s3://``, ``hdfs://``) are not
@@ -18,7 +21,7 @@ import os
 import tempfile
 import zipfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -43,6 +46,12 @@ class ArtifactSettings:
     headers: Mapping[str, str] = field(default_factory=dict)
     max_bytes: int = 512 * 1024 * 1024
     timeout: float = 120.0
+    image_dirs: Mapping[str, Path] = field(default_factory=dict)
+    """Directories of the Flink image (absolute, e.g. ``/opt/flink/usrlib``) and the local directories that
+    stand in for them: a ``local://`` URI below one of them names the file in the local directory."""
+
+    def with_image_dir(self, image_dir: str, local_dir: Path) -> ArtifactSettings:
+        return replace(self, image_dirs={**self.image_dirs, image_dir.rstrip("/"): local_dir})
 
     @staticmethod
     def from_configuration(configuration: Configuration) -> ArtifactSettings:
@@ -59,8 +68,10 @@ def _headers(configuration: Configuration) -> Mapping[str, str]:
     return headers if headers is not None else {}
 
 
-def local_path(jar_uri: str) -> Path | None:
-    """The file a ``local://``/``file:``/absolute-path URI names, or None for a remote URI."""
+def local_path(jar_uri: str, image_dirs: Mapping[str, Path] | None = None) -> Path | None:
+    """The file a ``local://``/``file:``/absolute-path URI names, or None for a remote URI.
+
+    A ``local://`` path below one of ``image_dirs`` is mapped onto its local stand-in directory."""
     parts = urlsplit(jar_uri)
     scheme = parts.scheme.lower()
     if scheme == "" and jar_uri.startswith("/"):
@@ -74,18 +85,43 @@ def local_path(jar_uri: str) -> Path | None:
         path = unquote(parts.path)
         if not path.startswith("/"):
             raise ArtifactError(f"jarURI {jar_uri!r}: the path must be absolute")
+        if scheme == "local" and image_dirs:
+            mapped = map_image_path(path, image_dirs)
+            if mapped is not None:
+                return mapped
         return Path(path)
     return None
 
 
-def check_readable(jar_uri: str, path: Path) -> Path:
+def map_image_path(path: str, image_dirs: Mapping[str, Path]) -> Path | None:
+    """``path`` (inside the image) moved onto the local directory standing in for its image directory;
+    None when no mapped directory contains it. Paths that climb out of the directory (``..``) are refused."""
+    for image_dir, local_dir in sorted(image_dirs.items(), key=lambda item: -len(item[0])):
+        prefix = image_dir.rstrip("/") + "/"
+        if not path.startswith(prefix):
+            continue
+        relative = Path(path[len(prefix) :])
+        if relative.is_absolute() or ".." in relative.parts or not relative.parts:
+            raise ArtifactError(f"path {path!r} does not name a file below {image_dir}")
+        return local_dir / relative
+    return None
+
+
+def check_readable(jar_uri: str, path: Path, hint: str = "") -> Path:
     if not path.exists():
-        raise ArtifactError(f"jarURI {jar_uri!r}: {path} does not exist")
+        raise ArtifactError(f"jarURI {jar_uri!r}: {path} does not exist{hint}")
     if not path.is_file():
         raise ArtifactError(f"jarURI {jar_uri!r}: {path} is not a regular file")
     if not os.access(path, os.R_OK):
         raise ArtifactError(f"jarURI {jar_uri!r}: {path} is not readable")
     return path
+
+
+def _mapping_hint(jar_uri: str, path: Path, image_dirs: Mapping[str, Path]) -> str:
+    for image_dir, local_dir in image_dirs.items():
+        if path.is_relative_to(local_dir) and jar_uri.lower().startswith("local:"):
+            return f" (the image directory {image_dir} is mapped onto {local_dir} on this machine)"
+    return ""
 
 
 def is_restricted(address: str) -> bool:
@@ -124,9 +160,9 @@ async def resolve_jar(jar_uri: str, target_dir: Path, settings: ArtifactSettings
     """A readable local file for ``jar_uri``; remote jars are downloaded into ``target_dir``."""
     if not jar_uri.strip():
         raise ArtifactError("jarURI is empty")
-    path = local_path(jar_uri)
+    path = local_path(jar_uri, settings.image_dirs)
     if path is not None:
-        return check_readable(jar_uri, path)
+        return check_readable(jar_uri, path, _mapping_hint(jar_uri, path, settings.image_dirs))
     parts = urlsplit(jar_uri)
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):

@@ -105,3 +105,43 @@ async def test_http_downloads_land_in_the_target_dir_within_the_size_limit(
     with pytest.raises(ArtifactError, match="download failed with HTTP 404"):
         await resolve_jar(f"{jar_server}/missing.jar", tmp_path / "dl", settings)
     assert sorted(p.name for p in (tmp_path / "dl").iterdir()) == ["job.jar"], "no partial downloads are left"
+
+
+async def test_image_usrlib_uris_map_onto_the_local_usrlib_dir(tmp_path: Path) -> None:
+    usrlib = tmp_path / "usrlib"
+    (usrlib / "sub").mkdir(parents=True)
+    (usrlib / "sub" / "job.jar").write_bytes(b"PK")
+    settings = ArtifactSettings().with_image_dir("/opt/flink/usrlib/", usrlib)
+    uri = "local:///opt/flink/usrlib/sub/job.jar"
+    assert await resolve_jar(uri, tmp_path / "dl", settings) == usrlib / "sub" / "job.jar"
+    # file:// names a file of this machine, never a file of the image
+    with pytest.raises(ArtifactError, match=r"/opt/flink/usrlib/sub/job\.jar does not exist"):
+        await resolve_jar("file:///opt/flink/usrlib/sub/job.jar", tmp_path / "dl", settings)
+
+
+async def test_a_missing_mapped_jar_names_the_mapping(tmp_path: Path) -> None:
+    settings = ArtifactSettings().with_image_dir("/opt/flink/usrlib", tmp_path)
+    with pytest.raises(ArtifactError) as raised:
+        await resolve_jar("local:///opt/flink/usrlib/missing.jar", tmp_path / "dl", settings)
+    message = str(raised.value)
+    assert f"{tmp_path}/missing.jar does not exist" in message
+    assert f"the image directory /opt/flink/usrlib is mapped onto {tmp_path}" in message
+
+
+@pytest.mark.parametrize("uri", ["local:///opt/flink/usrlib/../secret.jar", "local:///opt/flink/usrlib/"])
+async def test_mapped_paths_stay_below_the_directory(uri: str, tmp_path: Path) -> None:
+    settings = ArtifactSettings().with_image_dir("/opt/flink/usrlib", tmp_path)
+    with pytest.raises(ArtifactError, match="does not name a file below /opt/flink/usrlib"):
+        await resolve_jar(uri, tmp_path / "dl", settings)
+
+
+def test_the_local_service_maps_the_image_usrlib(tmp_path: Path) -> None:
+    from flink_operator.config import Configuration
+    from flink_operator.flink.local import LocalFlinkService, LocalFlinkSettings
+
+    default = LocalFlinkService(LocalFlinkSettings(state_dir=tmp_path))
+    assert default.artifact_settings.image_dirs == {"/opt/flink/usrlib": tmp_path.resolve() / "usrlib"}
+    configured = LocalFlinkService.from_configuration(
+        Configuration({"kubernetes.operator.local.usrlib-dir": str(tmp_path / "jars")}), state_dir=tmp_path
+    )
+    assert configured.artifact_settings.image_dirs == {"/opt/flink/usrlib": (tmp_path / "jars").resolve()}

@@ -29,6 +29,15 @@ FLINK_HOME = declare_optional(
     "kubernetes.operator.local.flink-home.v1_20). Without one, the apache-flink package installed with the "
     "operator runs every version of its major release.",
 )
+USRLIB_DIR = declare_optional(
+    PREFIX + "usrlib-dir",
+    STRING,
+    "Local directory standing in for the image's /opt/flink/usrlib: a jarURI "
+    "local:///opt/flink/usrlib/<file> names <usrlib-dir>/<file>, so a resource written for the example "
+    "image runs unchanged (default: usrlib under the state directory).",
+)
+USRLIB_IMAGE_DIR = "/opt/flink/usrlib"
+"""Where Flink images keep user jars (upstream's convention); mapped onto ``usrlib-dir`` locally."""
 JAVA = declare(PREFIX + "java", STRING, "java", "The java executable that runs Flink processes.")
 MEMORY_PRESET = declare(
     PREFIX + "memory-preset",
@@ -67,6 +76,8 @@ ZOOKEEPER_TICK_TIME = declare(
 @dataclass(frozen=True)
 class LocalFlinkSettings:
     state_dir: Path
+    usrlib_dir: Path | None = None
+    """None: ``<state_dir>/usrlib``."""
     flink_homes: dict[str, Path] = field(default_factory=dict)
     java: str = "java"
     memory_preset: MemoryPreset = MemoryPreset.SMALL
@@ -79,9 +90,11 @@ class LocalFlinkSettings:
 def settings_from(configuration: Configuration, *, state_dir: Path | None = None) -> LocalFlinkSettings:
     """Read the local runtime's options; ``state_dir`` overrides the configured one."""
     configured_state = configuration.get(STATE_DIR)
+    configured_usrlib = configuration.get(USRLIB_DIR)
     homes = {version: Path(home) for version, home in configuration.subset(FLINK_HOME_PREFIX).items() if home}
     return LocalFlinkSettings(
         state_dir=state_dir or Path(configured_state or Path.cwd() / ".state" / "local-flink"),
+        usrlib_dir=Path(configured_usrlib) if configured_usrlib else None,
         flink_homes=homes,
         java=configuration.get(JAVA),
         memory_preset=configuration.get(MEMORY_PRESET),

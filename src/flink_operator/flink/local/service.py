@@ -27,7 +27,7 @@ from flink_operator.flink.local import housekeeping, processes, records
 from flink_operator.flink.local.distribution import DistributionResolver, installed_flink_home
 from flink_operator.flink.local.launcher import Launch, start_deployment
 from flink_operator.flink.local.layout import ClusterLayout
-from flink_operator.flink.local.options import LocalFlinkSettings, settings_from
+from flink_operator.flink.local.options import USRLIB_IMAGE_DIR, LocalFlinkSettings, settings_from
 from flink_operator.flink.local.records import ClusterRecord
 from flink_operator.flink.local.snapshots import (
     checkpoint_exists,
@@ -102,7 +102,11 @@ class LocalFlinkService:
     ) -> None:
         self.settings = settings
         self.state_dir = settings.state_dir.resolve()
-        self.artifact_settings = artifact_settings or artifacts.ArtifactSettings()
+        self.usrlib_dir = (settings.usrlib_dir or self.state_dir / "usrlib").resolve()
+        # `local:///opt/flink/usrlib/...` names the image's user jars; here they live in the usrlib dir.
+        self.artifact_settings = (artifact_settings or artifacts.ArtifactSettings()).with_image_dir(
+            USRLIB_IMAGE_DIR, self.usrlib_dir
+        )
         self.rest_timeout = rest_timeout
         self._resolver = DistributionResolver(settings.flink_homes, installed_flink_home())
         self._locks: dict[ClusterRef, asyncio.Lock] = {}
