@@ -92,7 +92,6 @@ def test_error_from_non_json_body_keeps_text() -> None:
 # ---------------------------------------------------------------- against answers captured from real Flink
 
 
-
 UNKNOWN_JOB = "0123456789abcdef0123456789abcdef"
 
 
