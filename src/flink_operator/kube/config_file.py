@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 
 import yaml
 
-from flink_operator.config import ConfigError
+from flink_operator.config import STRING, ConfigError, list_type
 from flink_operator.kube.cluster_config import (
     DEFAULT_BLOB_PORT,
     DEFAULT_TASKMANAGER_RPC_PORT,
@@ -49,7 +49,7 @@ DROPPED_KEYS = frozenset(
         "rest.address",
     }
 )
-LIST_KEYS = frozenset({"pipeline.jars", "pipeline.classpaths", "$internal.application.program-args"})
+_STRINGS = list_type(STRING)
 TASKMANAGER_TEMPLATE_KEY = "kubernetes.pod-template-file.taskmanager"
 JOBMANAGER_TEMPLATE_KEY = "kubernetes.pod-template-file.jobmanager"
 
@@ -152,6 +152,11 @@ def join_list(items: Sequence[str]) -> str:
         else:
             parts.append(item)
     return ";".join(parts)
+
+
+def split_list(text: str) -> list[str]:
+    """Flink's legacy list syntax back into items (the inverse of `join_list`)."""
+    return list(_STRINGS.parse(text)) if text else []
 
 
 def parse_rendered(text: str, version: FlinkVersion) -> dict[str, str]:
