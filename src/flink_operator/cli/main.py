@@ -33,6 +33,10 @@ from flink_operator.cli import validate as _validate  # noqa: E402
 
 _validate.register(app)
 
+from flink_operator.cli import run as _run  # noqa: E402
+
+_run.register(app)
+
 
 def main() -> None:
     app()

@@ -360,3 +360,48 @@ def test_reschedule_policy(
 def test_retry_delay_grows_and_is_capped() -> None:
     settings = ResourceSettings(retry_initial_interval=2, retry_multiplier=2, retry_max_interval=5)
     assert [settings.retry_delay(n) for n in (1, 2, 3, 4)] == [2, 4, 5, 5]
+
+
+def test_a_savepoint_the_job_was_restored_from_gives_way_to_the_jobs_own_checkpoints() -> None:
+    restored_from = status(
+        jobStatus={
+            "state": "FAILED",
+            "jobId": "a" * 32,
+            "startTime": "1000",
+            "upgradeSavepointPath": "file:/sp-0",
+        }
+    )
+    restored_from.job_status.savepoint_info.update_last_savepoint(
+        Savepoint(time_stamp=500, location="file:/sp-0", trigger_type=SnapshotTriggerType.UPGRADE)
+    )
+    job = JobSummary("a" * 32, "counter", "FAILED", 1000)
+    checkpoint = CheckpointInfo(9, "file:/c/chk-9", 400)  # even with a skewed checkpoint clock
+    out = apply_observation(
+        restored_from,
+        facts(job_id_checked="a" * 32, job=job, checkpoint_checked=True, latest_checkpoint=checkpoint),
+        now_ms=9,
+    ).status
+    assert out.job_status.upgrade_savepoint_path == "file:/c/chk-9"
+    stopped = status(
+        jobStatus={
+            "state": "FINISHED",
+            "jobId": "a" * 32,
+            "startTime": "1000",
+            "upgradeSavepointPath": "file:/sp-1",
+        }
+    )
+    stopped.job_status.savepoint_info.update_last_savepoint(
+        Savepoint(time_stamp=2000, location="file:/sp-1", trigger_type=SnapshotTriggerType.UPGRADE)
+    )
+    newer_clock = CheckpointInfo(8, "file:/c/chk-8", 2500)  # completed while the stop ran
+    out = apply_observation(
+        stopped,
+        facts(
+            job_id_checked="a" * 32,
+            job=JobSummary("a" * 32, "c", "FINISHED", 1000),
+            checkpoint_checked=True,
+            latest_checkpoint=newer_clock,
+        ),
+        now_ms=9,
+    ).status
+    assert out.job_status.upgrade_savepoint_path == "file:/sp-1"

@@ -148,3 +148,24 @@ async def test_crash_after_a_stop_with_savepoint_recovers_that_savepoint_not_an_
     assert "savepoint-" in driver.status.job_status.upgrade_savepoint_path
     await driver.converge()
     assert driver.world.job(driver.ref).count == 15
+
+
+async def test_a_replayed_stop_that_shows_no_savepoint_yet_waits_within_the_grace_period() -> None:
+    driver = Driver.of()
+    await _deployed(driver)
+    driver.edit_job(parallelism=2)
+    await driver.reconcile(crash=Crash.AFTER_ACTION)
+    original = driver.world.cancel_job
+
+    async def stale_statistics(*args, **kwargs):  # type: ignore[no-untyped-def]
+        result = await original(*args, **kwargs)
+        return type(result)(result.job_id, result.final_state)  # the savepoint is not listed yet
+
+    driver.world.cancel_job = stale_statistics  # type: ignore[method-assign]
+    waiting = await driver.reconcile()
+    assert isinstance(waiting.action, CancelJob)
+    assert driver.status.reconciliation_status.state is ReconciliationState.DEPLOYED, "nothing restored yet"
+    assert driver.status.job_status.savepoint_info.trigger_id is not None, "the stop marker stays"
+    driver.world.cancel_job = original  # type: ignore[method-assign]
+    await driver.converge()
+    assert driver.world.job(driver.ref).count == 15

@@ -38,6 +38,7 @@ class ResourceSettings:
     job_restart_failed: bool = False
     jm_shutdown_ttl: float = 86400.0
     ignore_pending_savepoint: bool = False
+    savepoint_trigger_grace_period: float = 60.0
 
     @classmethod
     def from_configs(
@@ -65,6 +66,7 @@ class ResourceSettings:
             job_restart_failed=dynamic.get(ro.JOB_RESTART_FAILED),
             jm_shutdown_ttl=dynamic.get(ro.JM_DEPLOYMENT_SHUTDOWN_TTL).total_seconds(),
             ignore_pending_savepoint=dynamic.get(ro.JOB_UPGRADE_IGNORE_PENDING_SAVEPOINT),
+            savepoint_trigger_grace_period=dynamic.get(ro.SAVEPOINT_TRIGGER_GRACE_PERIOD).total_seconds(),
         )
 
     def retry_delay(self, attempt: int) -> float:

@@ -95,7 +95,7 @@ class FlinkDeploymentController:
             if deleting and not finalizers.present(raw):
                 return Result.done()
             if not deleting and not finalizers.present(raw):
-                raw = await finalizers.add(raw)
+                raw = self.ctx.status.observe(await finalizers.add(raw))
 
         context = await self._context(resource)
         step = planner.decide(context)
@@ -157,10 +157,11 @@ class FlinkDeploymentController:
     # ------------------------------------------------------------------------------------ the outputs
 
     async def _write(self, raw: JSON, status: FlinkDeploymentStatus) -> JSON:
-        written = await self.ctx.status.write(raw, status.to_dict())
+        document = status_document(status)
+        written = await self.ctx.status.write(raw, document)
         if written is not None:
             return written
-        return {**raw, "status": status.to_dict()}
+        return {**raw, "status": document}
 
     async def _record(self, raw: JSON, resource: FlinkDeployment, events: tuple[EventSpec, ...]) -> None:
         if not events:
@@ -200,6 +201,22 @@ class FlinkDeploymentController:
             gone = resource.model_copy(deep=True)
             gone.status = final
             self.deps.bridge.notify_final(gone, previous)
+
+
+def status_document(status: FlinkDeploymentStatus) -> JSON:
+    """The status as written: unset fields are left out rather than written as null (the CRD schema has no
+    nullable fields, and a replaced status drops what it does not carry)."""
+    cleaned = _without_nulls(status.to_dict())
+    assert isinstance(cleaned, dict)
+    return cleaned
+
+
+def _without_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _without_nulls(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [_without_nulls(item) for item in value]
+    return value
 
 
 def _key(raw: JSON) -> Request:

@@ -303,14 +303,17 @@ def _record_checkpoint(status: FlinkDeploymentStatus, facts: Facts) -> None:
         return
     current = job_status.upgrade_savepoint_path
     last_savepoint = job_status.savepoint_info.last_savepoint
-    if (
-        current is not None
-        and last_savepoint is not None
-        and last_savepoint.location == current
-        and (latest.timestamp_ms is None or last_savepoint.time_stamp >= latest.timestamp_ms)
-    ):
-        # The path is the savepoint this job was stopped with: later than any of its checkpoints.
-        return
+    if current is not None and last_savepoint is not None and last_savepoint.location == current:
+        started = job_status.start_time
+        if started is not None and started.isdigit():
+            taken_from_this_job = last_savepoint.time_stamp >= int(started)
+        else:
+            checkpointed = latest.timestamp_ms
+            taken_from_this_job = checkpointed is None or last_savepoint.time_stamp >= checkpointed
+        if taken_from_this_job:
+            # The savepoint this job was stopped with is its final state, later than any of its
+            # checkpoints; a savepoint the job was restored from (older than the job) is not.
+            return
     job_status.upgrade_savepoint_path = latest.external_path
 
 

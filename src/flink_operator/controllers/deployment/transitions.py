@@ -360,6 +360,12 @@ def suspend(
     intent = finish(ctx, intent)
 
     def on_success(result: object) -> Outcome:
+        if replay and isinstance(result, CancelResult) and not result.savepoint_path:
+            started = intent.job_status.savepoint_info.trigger_timestamp or ctx.now_ms
+            if ctx.now_ms - started < ctx.settings.savepoint_trigger_grace_period * 1000:
+                # The runtime does not show the savepoint yet (Flink caches checkpoint statistics): ask
+                # again shortly rather than restore from an older checkpoint.
+                return Outcome(intent, (), Requeue(ctx.settings.progress_check_interval))
         stopped = record_stop(ctx, intent, action, result)
         if upgrade.suspend_mode is SuspendMode.STATELESS:
             # The state was dropped on purpose; no older restore point may come back later.

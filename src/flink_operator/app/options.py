@@ -1,0 +1,31 @@
+"""Options of the operator process itself: which Flink runtime manages the clusters.
+
+`kubernetes.operator.runtime` picks the FlinkService: `local` runs every Flink cluster as processes on this
+machine (REST and Web UI on 127.0.0.1, see `kubernetes.operator.local.*`); `kubernetes` runs them on the
+Kubernetes cluster the operator watches (native or standalone per `spec.mode`).
+"""
+
+from __future__ import annotations
+
+import enum
+
+from flink_operator.config import declare, enum_type
+
+DOCS_SECTION = "Operator (system options)"
+
+
+class RuntimeKind(enum.Enum):
+    LOCAL = "local"
+    KUBERNETES = "kubernetes"
+
+
+RUNTIME = declare(
+    "kubernetes.operator.runtime",
+    enum_type(RuntimeKind),
+    RuntimeKind.KUBERNETES,
+    "Where the Flink clusters of FlinkDeployments run: `kubernetes` (on the watched Kubernetes cluster, "
+    "native or standalone per `spec.mode`) or `local` (JobManager and TaskManager processes on the "
+    "operator's machine, REST and Web UI on 127.0.0.1; `flink-operator local up` sets it). The Kubernetes "
+    "runtimes are not available in this version yet: the operator refuses to start with a clear error.",
+    upstream_default="(none: upstream always runs on Kubernetes)",
+)
