@@ -12,8 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support.conditions import until
 from tests.support.kube_flink import NAMESPACE, KubeFlinkWorld
 
+from flink_operator.api.spec import IngressSpec
+from flink_operator.flink.kubernetes.ingress import reconcile_ingress
+from flink_operator.flink.kubernetes.objects_api import ObjectsApi
 from flink_operator.flink.kubernetes.service import KubernetesFlinkService
 from flink_operator.flink.rest import FlinkRestClient, wait_for_job_running
 from flink_operator.flink.service import (
@@ -25,6 +29,7 @@ from flink_operator.flink.service import (
     SessionJobRequest,
     SuspendMode,
 )
+from flink_operator.kube.ingress import owner_reference
 from flink_operator.kube.names import DeploymentMode
 from flink_operator.testing.fake_runtime import job_jar
 
@@ -386,3 +391,40 @@ async def test_bad_requests_are_refused_before_anything_is_created(world: KubeFl
         assert service.mode is DeploymentMode.NATIVE
     finally:
         await service.close()
+
+
+async def test_ingress_follows_the_spec(world: KubeFlinkWorld) -> None:
+    owner = await world.create_deployment_resource("web")
+    reference = owner_reference(
+        "flink.apache.org/v1beta1", "FlinkDeployment", "web", owner["metadata"]["uid"]
+    )
+    spec = IngressSpec(template="{{name}}.{{namespace}}.flink.example.com", class_name="nginx")
+    stored = await reconcile_ingress(
+        world_objects(world), spec, name="web", namespace=NAMESPACE, rest_port=8081, owner=reference
+    )
+    assert stored is not None and stored["spec"]["rules"][0]["host"] == "web.flink.flink.example.com"
+    changed = IngressSpec(template="/{{namespace}}/{{name}}", annotations={"a": "b"})
+    stored = await reconcile_ingress(
+        world_objects(world), changed, name="web", namespace=NAMESPACE, rest_port=8081, owner=reference
+    )
+    assert stored is not None and "host" not in stored["spec"]["rules"][0]
+    ingress = world.get("networking.k8s.io/v1", "Ingress", "web")
+    assert ingress is not None and ingress["metadata"]["annotations"] == {"a": "b"}
+    await reconcile_ingress(
+        world_objects(world), None, name="web", namespace=NAMESPACE, rest_port=8081, owner=None
+    )
+    assert world.get("networking.k8s.io/v1", "Ingress", "web") is None
+    # garbage collection: the resource owns its Ingress
+    await reconcile_ingress(
+        world_objects(world), spec, name="web", namespace=NAMESPACE, rest_port=8081, owner=reference
+    )
+    await world.api_server.hooks.delete("flink.apache.org/v1beta1", "FlinkDeployment", "web", NAMESPACE)
+    await until(
+        lambda: world.get("networking.k8s.io/v1", "Ingress", "web") is None,
+        within=5,
+        what="Ingress collected",
+    )
+
+
+def world_objects(world: KubeFlinkWorld) -> ObjectsApi:
+    return ObjectsApi(world.kube, poll_interval=0.02)
