@@ -14,6 +14,7 @@ leadership is lost cannot be recalled; the gate only closes the door for the nex
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncGenerator, Callable, Mapping
 from typing import Any
 
@@ -93,6 +94,7 @@ class KubeApi:
         user_agent: str = "flink-operator",
         gate: WriteGate | None = None,
         watch_read_slack: float = 30.0,
+        request_counts: Counter[str] | None = None,
     ) -> None:
         self.client = client
         # lightkube's configured httpx2 client (base URL, auth, TLS); lightkube has no public accessor.
@@ -101,11 +103,14 @@ class KubeApi:
         self._gate = gate
         self._watch_read_slack = watch_read_slack
         self.user_agent = user_agent
+        self.request_counts: Counter[str] = Counter() if request_counts is None else request_counts
+        """Requests sent, by HTTP method (watches count as GET), shared with `with_gate` copies."""
 
     def with_gate(self, gate: WriteGate | None) -> KubeApi:
         """The same connection with another write gate (None: ungated, e.g. for the Lease itself)."""
         return KubeApi(
-            self.client, user_agent=self.user_agent, gate=gate, watch_read_slack=self._watch_read_slack
+            self.client, user_agent=self.user_agent, gate=gate, watch_read_slack=self._watch_read_slack,
+            request_counts=self.request_counts,
         )
 
     @property
@@ -125,6 +130,7 @@ class KubeApi:
     ) -> bytes:
         if method != "GET" and self._gate is not None:
             self._gate()
+        self.request_counts[method] += 1
         headers = dict(self._headers)
         content: bytes | None = None
         if body is not None:
@@ -202,6 +208,7 @@ class KubeApi:
         if label_selector:
             params["labelSelector"] = label_selector
         timeout = httpx2.Timeout(10.0, read=timeout_seconds + self._watch_read_slack)
+        self.request_counts["GET"] += 1
         async with self._http.stream(
             "GET", kind.collection_path(namespace), params=params, headers=self._headers, timeout=timeout
         ) as response:

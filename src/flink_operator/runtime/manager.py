@@ -225,7 +225,8 @@ class Manager:
         else:
             election = None
         if election is not None:
-            self.elector = LeaderElector(self.api.with_gate(None), election)
+            # Its own client view, so that the Lease traffic is counted apart from the controllers'.
+            self.elector = LeaderElector(KubeApi(client, user_agent=self.api.user_agent), election)
             self.identity = election.identity
 
         if health_port is None:

@@ -2,6 +2,11 @@
 within a window of `period` seconds, the window starting at the key's first reconcile after the previous one
 expired. A limit of 0 or less disables limiting.
 
+Unlike upstream, a user-driven reconcile (`urgent`: a spec, label or annotation change, a deletion) is not
+held back by periodic and follow-up reconciles that used up the window: it is admitted (and counted) until
+the key reaches twice the limit, so a person's edit is served at once while a controller that keeps
+rewriting its own resource is still capped.
+
 The clock is passed in, so the limiter is deterministic in tests. It keeps one small record per key that was
 reconciled within the last window; `forget` drops a key at once (e.g. when its resource is deleted).
 """
@@ -34,7 +39,7 @@ class RateLimiter:
     def enabled(self) -> bool:
         return self.limit > 0
 
-    def acquire(self, key: Hashable, now: float) -> float:
+    def acquire(self, key: Hashable, now: float, *, urgent: bool = False) -> float:
         """Count a reconcile of `key` at `now` and return 0, or return how long to wait if it is over its
         limit (then nothing is counted: the caller retries after the delay)."""
         if not self.enabled:
@@ -44,7 +49,7 @@ class RateLimiter:
             self._windows[key] = _Window(now, 1)
             self._prune(now)
             return 0.0
-        if window.count < self.limit:
+        if window.count < (2 * self.limit if urgent else self.limit):
             window.count += 1
             return 0.0
         return window.start + self.period - now

@@ -4,7 +4,7 @@ The runner turns informer changes into queue entries (`changes.primary_change` f
 kind, the watch's mapper for secondary kinds), and a dispatcher hands queued keys to reconcile tasks:
 at most as many at once as the shared `slots` semaphore allows (None: no bound), never two for one key
 (the queue holds a key until its reconcile ends), each first admitted by the per-key rate limiter (over
-the limit: deferred, not dropped).
+the limit: deferred, not dropped; user-driven work has a larger allowance, see `rate_limit`).
 
 After a reconcile: success resets the key's retry count and sets its next timer from `Result` (replacing
 any pending one; `requeue_after=0` re-queues as EVENT work, later timers as PERIODIC). An exception
@@ -127,7 +127,7 @@ class ControllerRunner:
                 key, priority = await self.queue.get()
             except QueueShutDown:
                 return
-            delay = self.rate_limiter.acquire(key, loop.time())
+            delay = self.rate_limiter.acquire(key, loop.time(), urgent=priority is Priority.USER)
             if delay > 0:
                 self.stats.rate_limited += 1
                 self.queue.defer(key, delay, priority)

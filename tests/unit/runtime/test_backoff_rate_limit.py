@@ -73,6 +73,15 @@ def test_rate_limiter_allows_limit_per_window_then_says_how_long_to_wait() -> No
     assert limiter.acquire("a", 15.0) == 0.0  # a new window
 
 
+def test_user_driven_reconciles_get_twice_the_allowance_and_are_counted() -> None:
+    limiter = RateLimiter(limit=2, period=10.0)
+    assert [limiter.acquire("k", t) for t in (0.0, 1.0)] == [0.0, 0.0]
+    assert limiter.acquire("k", 2.0) == pytest.approx(8.0)  # periodic work waits
+    assert [limiter.acquire("k", t, urgent=True) for t in (2.0, 3.0)] == [0.0, 0.0]  # a user's edits do not
+    assert limiter.acquire("k", 4.0, urgent=True) == pytest.approx(6.0)  # a self-triggering loop is capped
+    assert limiter.acquire("k", 4.0) == pytest.approx(6.0)
+
+
 def test_rate_limiter_disabled_by_non_positive_limit_and_forgets_keys() -> None:
     off = RateLimiter(limit=0, period=15.0)
     assert all(off.acquire("a", float(t)) == 0.0 for t in range(100))
