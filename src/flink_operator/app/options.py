@@ -11,18 +11,19 @@ import enum
 
 from flink_operator.config import declare, enum_type
 
-DOCS_SECTION = "Operator (system options)"
+DOCS_SECTION = "Flink runtime"
 
 
 class RuntimeKind(enum.Enum):
-    LOCAL = "local"
-    KUBERNETES = "kubernetes"
+    # Lower-case member names: option values are matched and shown by member name.
+    local = "local"
+    kubernetes = "kubernetes"
 
 
 RUNTIME = declare(
     "kubernetes.operator.runtime",
     enum_type(RuntimeKind),
-    RuntimeKind.KUBERNETES,
+    RuntimeKind.kubernetes,
     "Where the Flink clusters of FlinkDeployments run: `kubernetes` (on the watched Kubernetes cluster, "
     "native or standalone per `spec.mode`) or `local` (JobManager and TaskManager processes on the "
     "operator's machine, REST and Web UI on 127.0.0.1; `flink-operator local up` sets it). The Kubernetes "

@@ -32,7 +32,7 @@ async def create_flink_service(
 ) -> ManagedFlinkService:
     """The FlinkService the configuration asks for; raises `ConfigError` for one that is not available."""
     kind = configuration.get(RUNTIME)
-    if kind is RuntimeKind.LOCAL:
+    if kind is RuntimeKind.local:
         from flink_operator.flink.local.service import LocalFlinkService
 
         local = LocalFlinkService.from_configuration(configuration, state_dir=state_dir)
