@@ -18,6 +18,12 @@ sockets of their own (see ``fake_flink_clock``).
 Out of process (e.g. for benchmarks): ``python -m flink_operator.testing.fake_flink [--port N]`` prints
 ``{"url": ...}`` and serves until terminated; ``fake_flink_control`` describes its ``/_fake/...`` API.
 
+Flink's defaults apply unless a cluster's ``config`` says otherwise, including the slow ones: job details
+are cached for ``web.refresh-interval`` (3 s), checkpoint statistics for
+``rest.cache.checkpoint-statistics.timeout``, metrics are fetched lazily every
+``metrics.fetcher.update-interval`` (10 s), and the adaptive scheduler waits 30 s between rescales. Tests
+usually set these low (e.g. ``web.refresh-interval: 100``); ``FakeTiming`` sets the fake's own delays.
+
 Not guaranteed: behaviour beyond what the REST client and the operator use; see ``fake_flink_cluster`` and
 ``fake_flink_jobs`` for the model and its limits. Binds to 127.0.0.1 only.
 """

@@ -8,7 +8,10 @@ Usage::
         state = await flink.job_status(job_id)
 
 Many clients may share one ``httpx.AsyncClient`` (pass ``http=``) so thousands of clusters do not each hold
-a connection pool. Every call has a timeout (default 10 s, like ``kubernetes.operator.flink.client.timeout``)
+a connection pool; keep the number of calls in flight at or below the pool's ``max_connections``, since
+httpcore's pool slows down sharply when many requests queue for a connection.
+
+Every call has a timeout (default 10 s, like ``kubernetes.operator.flink.client.timeout``)
 and follows :class:`RetryPolicy`: idempotent calls are retried on connection errors and 5xx; non-idempotent
 POSTs (jar run, triggers) only when the connection could not even be opened.
 
