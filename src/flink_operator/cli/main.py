@@ -37,6 +37,10 @@ from flink_operator.cli import run as _run  # noqa: E402
 
 _run.register(app)
 
+from flink_operator.cli import webhook as _webhook  # noqa: E402
+
+_webhook.register(app)
+
 
 def main() -> None:
     app()
