@@ -12,9 +12,10 @@
   or a never-initialised pod has a `FailedMount` event;
 * DEPLOYING: anything else (pods starting, images being pulled, ...).
 
-For ERROR the assessment carries the Kubernetes reason (for the Warning event) and a message naming the
-pod and container. Not guaranteed: an ERROR may still clear by itself (an image appearing, a node joining);
-the next observation then reports what it sees.
+For ERROR the assessment carries the Kubernetes reason (for the Warning event) and a message that names
+the pod, the container and the reason, e.g. `[demo-7f9c/flink-main-container] ImagePullBackOff: Back-off
+pulling image "flink:nope"`. Not guaranteed: an ERROR may still clear by itself (an image appearing, a
+node joining); the next observation then reports what it sees.
 """
 
 from __future__ import annotations
@@ -114,8 +115,9 @@ def _container_problem(pod: JSON, status: JSON) -> tuple[str, str] | None:
         return None
     if reason == "CrashLoopBackOff":
         detail = _termination_text(last) if last else str(waiting.get("message") or "restarting")
-        return reason, f"{where} CrashLoop - {detail}"
-    return reason, f"{where} {waiting.get('message') or reason}"
+        return reason, f"{where} CrashLoopBackOff - last exit: {detail}"
+    message = waiting.get("message")
+    return reason, f"{where} {reason}: {message}" if message else f"{where} {reason}"
 
 
 def _conditions(pod: JSON) -> dict[str, JSON]:
@@ -137,7 +139,7 @@ def _pod_problem(pod: JSON, events: Sequence[JSON]) -> tuple[str, str] | None:
         and scheduled.get("reason") == UNSCHEDULABLE
     ):
         why = scheduled.get("message") or UNSCHEDULABLE
-        return UNSCHEDULABLE, f"[{_name(pod)}] cannot be scheduled: {why}"
+        return UNSCHEDULABLE, f"[{_name(pod)}] Unschedulable: {why}"
     ready = conditions.get("Ready", {}).get("status") == "True"
     initialized = conditions.get("Initialized", {}).get("status") == "True"
     if not ready and not initialized:
@@ -145,7 +147,7 @@ def _pod_problem(pod: JSON, events: Sequence[JSON]) -> tuple[str, str] | None:
             involved = event.get("involvedObject") or event.get("regarding") or {}
             if event.get("reason") == FAILED_MOUNT and involved.get("name") == _name(pod):
                 message = event.get("message") or event.get("note") or FAILED_MOUNT
-                return FAILED_MOUNT, f"[{_name(pod)}] {message}"
+                return FAILED_MOUNT, f"[{_name(pod)}] FailedMount: {message}"
     return None
 
 
@@ -172,7 +174,10 @@ def assess_jobmanager(
     failed = _failed_create(deployment)
     if failed is not None:
         return JobManagerAssessment(
-            JobManagerStatus.ERROR, failed, error_reason=FAILED_CREATE, generation=generation
+            JobManagerStatus.ERROR,
+            f"FailedCreate: {failed}",
+            error_reason=FAILED_CREATE,
+            generation=generation,
         )
     for pod in pods:
         if (pod.get("metadata") or {}).get("deletionTimestamp"):

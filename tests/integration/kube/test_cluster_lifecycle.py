@@ -24,6 +24,7 @@ from flink_operator.flink.service import (
     ClusterRef,
     ClusterRequest,
     DeploymentError,
+    FlinkService,
     JobManagerStatus,
     JobSpec,
     SessionJobRequest,
@@ -333,7 +334,9 @@ async def test_pod_failures_are_reported(world: KubeFlinkWorld) -> None:
         observed = await service.observe_jobmanager(ref)
         assert observed.status is JobManagerStatus.ERROR
         assert observed.error_reason == "ImagePullBackOff"
-        assert observed.reason == '[broken-5d9c-x7k2q/flink-main-container] Back-off pulling "flink:nope"'
+        assert observed.reason == (
+            '[broken-5d9c-x7k2q/flink-main-container] ImagePullBackOff: Back-off pulling "flink:nope"'
+        )
     finally:
         await service.close()
 
@@ -428,3 +431,25 @@ async def test_ingress_follows_the_spec(world: KubeFlinkWorld) -> None:
 
 def world_objects(world: KubeFlinkWorld) -> ObjectsApi:
     return ObjectsApi(world.kube, poll_interval=0.02)
+
+
+async def test_rest_address_uses_the_rest_service_port_also_after_a_restart(world: KubeFlinkWorld) -> None:
+    ref = ClusterRef(NAMESPACE, "ported")
+    conf = configuration(ref, **{"rest.port": "9081", "rest.bind-port": "8081"})
+    service = world.native_service(rest_url_template=None)
+    assert isinstance(service, FlinkService)
+    try:
+        result = await service.deploy_session_cluster(
+            ClusterRequest(ref=ref, flink_version="v2_3", configuration=conf, generation=1)
+        )
+        assert result.rest_url == "http://ported-rest.flink.svc:9081"
+    finally:
+        await service.close()
+    restarted = world.native_service(rest_url_template=None)
+    try:
+        assert restarted.rest_url(ref) == "http://ported-rest.flink.svc:8081"  # nothing learned yet
+        observed = await restarted.observe_jobmanager(ref)
+        assert observed.status is JobManagerStatus.DEPLOYING
+        assert observed.rest_url == restarted.rest_url(ref) == "http://ported-rest.flink.svc:9081"
+    finally:
+        await restarted.close()

@@ -83,7 +83,7 @@ def test_stuck_containers_are_errors(reason: str) -> None:
     )
     assert result.status is Status.ERROR
     assert result.error_reason == reason
-    assert result.message == f"[demo-abc/flink-main-container] {reason} for image flink:nope"
+    assert result.message == f"[demo-abc/flink-main-container] {reason}: {reason} for image flink:nope"
 
 
 def test_init_containers_count_too() -> None:
@@ -103,7 +103,8 @@ def test_crash_loop_reports_the_last_termination() -> None:
     )
     assert result.status is Status.ERROR and result.error_reason == "CrashLoopBackOff"
     assert result.message == (
-        "[demo-abc/flink-main-container] CrashLoop - Error, exit code 1: Could not start cluster entrypoint"
+        "[demo-abc/flink-main-container] CrashLoopBackOff - last exit: Error, exit code 1: "
+        "Could not start cluster entrypoint"
     )
 
 
@@ -138,7 +139,7 @@ def test_unschedulable() -> None:
         ],
     )
     assert result.status is Status.ERROR and result.error_reason == "Unschedulable"
-    assert result.message == "[demo-abc] cannot be scheduled: 0/3 nodes are available: 3 Insufficient cpu."
+    assert result.message == "[demo-abc] Unschedulable: 0/3 nodes are available: 3 Insufficient cpu."
 
 
 def test_failed_mount_needs_a_pod_that_never_initialised() -> None:
@@ -159,7 +160,9 @@ def test_failed_mount_needs_a_pod_that_never_initialised() -> None:
     assert assess_jobmanager(deployment(), [stuck], [other_pod]).status is Status.DEPLOYING
     # events.k8s.io/v1 shape
     new_style = {"reason": "FailedMount", "regarding": {"name": "demo-abc"}, "note": "timed out"}
-    assert assess_jobmanager(deployment(), [stuck], [new_style]).message == "[demo-abc] timed out"
+    assert (
+        assess_jobmanager(deployment(), [stuck], [new_style]).message == "[demo-abc] FailedMount: timed out"
+    )
 
 
 def test_replica_failure() -> None:
@@ -176,7 +179,7 @@ def test_replica_failure() -> None:
         )
     )
     assert result.status is Status.ERROR and result.error_reason == "FailedCreate"
-    assert "exceeded quota" in result.message
+    assert result.message == 'FailedCreate: pods "demo-x" is forbidden: exceeded quota'
 
 
 def test_pods_being_deleted_are_ignored() -> None:

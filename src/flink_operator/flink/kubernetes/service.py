@@ -139,12 +139,20 @@ class KubernetesFlinkService(RestJobs):
             self._clients[(ref, url)] = client
         return client
 
-    def _remember_rest_port(self, ref: ClusterRef, deployment: JSON) -> None:
-        for container in deployment["spec"]["template"]["spec"].get("containers") or []:
-            for port in container.get("ports") or []:
-                if port.get("name") == names.PORT_REST and isinstance(port.get("containerPort"), int):
-                    self._rest_ports[ref] = port["containerPort"]
-                    return
+    def _remember_rest_port(self, ref: ClusterRef, rest_service: JSON) -> None:
+        """The REST Service's port is `rest.port` (the pods may listen on another `rest.bind-port`)."""
+        for port in (rest_service.get("spec") or {}).get("ports") or []:
+            if port.get("name") == names.PORT_REST and isinstance(port.get("port"), int):
+                self._rest_ports[ref] = port["port"]
+                return
+
+    async def _learn_rest_port(self, ref: ClusterRef) -> None:
+        """After an operator restart the port is read once from the REST Service."""
+        if ref in self._rest_ports:
+            return
+        service = await self.objects.get(SERVICE, names.rest_service_name(ref.name), ref.namespace)
+        if service is not None:
+            self._remember_rest_port(ref, service)
 
     # ------------------------------------------------------------------ deploy
 
@@ -182,7 +190,7 @@ class KubernetesFlinkService(RestJobs):
     async def _deploy(self, request: ClusterRequest) -> DeployResult:
         ref = request.ref
         objects = self.build_objects(request)
-        self._remember_rest_port(ref, objects.jobmanager_deployment)
+        self._remember_rest_port(ref, objects.rest_service)
         url = self.rest_url(ref)
         existing = await self.objects.get(DEPLOYMENT, ref.name, ref.namespace)
         if existing is not None and self._same_deployment(existing, request):
@@ -291,7 +299,7 @@ class KubernetesFlinkService(RestJobs):
         pods: list[JSON] = []
         events: list[JSON] = []
         if deployment is not None:
-            self._remember_rest_port(ref, deployment)
+            await self._learn_rest_port(ref)
             if not (deployment.get("status") or {}).get("availableReplicas"):
                 pods = await self.objects.list(
                     POD, ref.namespace, names.jobmanager_selector(ref.name, self.mode)
