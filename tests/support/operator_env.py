@@ -71,7 +71,7 @@ class OperatorEnv:
         self,
         api_server: EmbeddedApiServer,
         directory: Path,
-        flink: FlinkService,
+        flink: FlinkService | None,
         config: Mapping[str, str] | None = None,
     ) -> None:
         self.api_server = api_server
