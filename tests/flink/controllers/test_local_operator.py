@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 from tests.support.deployment_driver import deployment_document
-from tests.support.flink_local import counter_gauges, flink_home_for, processes_with_marker, wait_count_at_least
+from tests.support.flink_local import (
+    counter_gauges,
+    flink_home_for,
+    processes_with_marker,
+    wait_count_at_least,
+)
 from tests.support.operator_env import OperatorEnv
 
 from flink_operator.flink.local.jobs import build_counter_job
@@ -26,21 +31,30 @@ async def test_counter_job_deploys_upgrades_with_a_savepoint_and_is_deleted(
         pytest.skip("no Flink 2.x distribution installed")
     jar = build_counter_job(home, tmp_path / "job")
     state = tmp_path / "state"
-    env = OperatorEnv(api_server, tmp_path, None, {
-        "kubernetes.operator.runtime": "local",
-        "kubernetes.operator.local.state-dir": str(state),
-        "kubernetes.operator.observer.progress-check.interval": "500 ms",
-    })
+    env = OperatorEnv(
+        api_server,
+        tmp_path,
+        None,
+        {
+            "kubernetes.operator.runtime": "local",
+            "kubernetes.operator.local.state-dir": str(state),
+            "kubernetes.operator.observer.progress-check.interval": "500 ms",
+        },
+    )
     await env.setup()
     try:
         await env.start_operator("operator-1")
-        document = deployment_document("counter", upgrade_mode="savepoint", config={
-            "execution.checkpointing.interval": "1 s",
-            "execution.checkpointing.dir": f"file://{state}/checkpoints",
-            "execution.checkpointing.savepoint-dir": f"file://{state}/savepoints",
-            "taskmanager.numberOfTaskSlots": "2",
-            "metrics.fetcher.update-interval": "500",
-        })
+        document = deployment_document(
+            "counter",
+            upgrade_mode="savepoint",
+            config={
+                "execution.checkpointing.interval": "1 s",
+                "execution.checkpointing.dir": f"file://{state}/checkpoints",
+                "execution.checkpointing.savepoint-dir": f"file://{state}/savepoints",
+                "taskmanager.numberOfTaskSlots": "2",
+                "metrics.fetcher.update-interval": "500",
+            },
+        )
         document["spec"]["job"].update(jarURI=f"local://{jar}", args=["--sleepMs", "5", "--keys", "8"])
         await env.create(document)
         first = await env.wait_settled("counter", 1, within=120)
