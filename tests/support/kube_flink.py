@@ -18,6 +18,7 @@ Usage (async tests)::
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
@@ -175,6 +176,42 @@ class KubeFlinkWorld:
         if name in self.flink.clusters:
             await self.flink.remove_cluster(name)
 
+    @contextlib.asynccontextmanager
+    async def kubelet(self, *, interval: float = 0.05) -> AsyncIterator[list[ClusterRef]]:
+        """While inside: every new JobManager Deployment comes up (`start_jobmanager`) and a deleted one's
+        fake cluster goes away, as pods would. Yields the list of starts, in order (for assertions)."""
+        started: dict[ClusterRef, str] = {}
+        history: list[ClusterRef] = []
+
+        async def run() -> None:
+            while True:
+                current: dict[ClusterRef, str] = {}
+                for _, stored in self.api_server.hooks.state.store.snapshot():
+                    obj = stored.obj
+                    labels = obj["metadata"].get("labels") or {}
+                    if obj.get("kind") == "Deployment" and labels.get("component") == "jobmanager":
+                        ref = ClusterRef(obj["metadata"]["namespace"], obj["metadata"]["name"])
+                        if not obj["metadata"].get("deletionTimestamp"):
+                            current[ref] = obj["metadata"]["uid"]
+                for ref, uid in current.items():
+                    if started.get(ref) != uid:
+                        await self.start_jobmanager(ref)
+                        started[ref] = uid
+                        history.append(ref)
+                for ref in [r for r in started if r not in current]:
+                    await self.stop_jobmanager(ref)
+                    del started[ref]
+                await asyncio.sleep(interval)
+
+        task = asyncio.create_task(run(), name="kubelet")
+        try:
+            yield history
+        finally:
+            task.cancel()
+            # a kubelet that failed re-raises its error here
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
     async def wait_gone(self, ref: ClusterRef, *, within: float = 10.0) -> None:
         await until(lambda: not self.objects_of(ref), within=within, what=f"objects of {ref} deleted")
 
@@ -200,4 +237,3 @@ class KubeFlinkWorld:
                 }
             )
         return [name for name, _ in maps]
-
