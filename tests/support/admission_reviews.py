@@ -73,3 +73,47 @@ def plugin_host(
         environ={"FLINK_PLUGINS_DIR": plugins_dir},
         entry_points=entry_points,
     )
+
+
+def webhook_configurations(namespace: str, service: str = "flink-operator-webhook-service") -> list[JSON]:
+    """The Validating and Mutating configurations the Helm chart installs (no caBundle: the webhook sets it),
+    named `flink-operator-<namespace>-webhook-configuration`."""
+
+    def configuration(kind: str, webhook: str, path: str, resources: list[str]) -> JSON:
+        return {
+            "apiVersion": "admissionregistration.k8s.io/v1",
+            "kind": kind,
+            "metadata": {"name": f"flink-operator-{namespace}-webhook-configuration"},
+            "webhooks": [
+                {
+                    "name": webhook,
+                    "admissionReviewVersions": ["v1"],
+                    "clientConfig": {
+                        "service": {"name": service, "namespace": namespace, "path": path, "port": 443}
+                    },
+                    "rules": [
+                        {
+                            "apiGroups": ["flink.apache.org"],
+                            "apiVersions": ["*"],
+                            "operations": ["CREATE", "UPDATE"],
+                            "resources": resources,
+                            "scope": "Namespaced",
+                        }
+                    ],
+                    "failurePolicy": "Fail",
+                    "sideEffects": "None",
+                    "timeoutSeconds": 10,
+                }
+            ],
+        }
+
+    return [
+        configuration(
+            "ValidatingWebhookConfiguration", "validationwebhook.flink.apache.org", "/validate",
+            ["flinkdeployments", "flinksessionjobs", "flinkstatesnapshots"],
+        ),
+        configuration(
+            "MutatingWebhookConfiguration", "mutationwebhook.flink.apache.org", "/mutate",
+            ["flinkdeployments", "flinksessionjobs"],
+        ),
+    ]

@@ -38,6 +38,7 @@ from flink_operator.flink.service import FlinkService
 from flink_operator.plugins._host import PluginHost
 from flink_operator.runtime import LeaderElectionConfig, Manager, default_identity, operator_namespace
 from flink_operator.validation import DefaultValidator
+from flink_operator.webhook import WebhookServer
 
 _log = logging.getLogger(__name__)
 
@@ -66,6 +67,9 @@ class OperatorSettings:
     """The local runtime's state directory (overrides `kubernetes.operator.local.state-dir`)."""
     lease_timing: tuple[float, float, float] | None = None
     """(duration, renew deadline, retry period) overriding the configured lease timing (tests)."""
+    webhook: bool = False
+    """Also serve the admission webhook (`kubernetes.operator.webhook.*`) in this process, on every
+    replica (leader or not)."""
 
 
 @dataclass
@@ -81,6 +85,7 @@ class Operator:
     _owned_flink: ManagedFlinkService | None
     _reload_task: asyncio.Task[None] | None = None
     _stopped: bool = field(default=False)
+    webhook: WebhookServer | None = None
 
     @property
     def health_port(self) -> int | None:
@@ -105,6 +110,8 @@ class Operator:
         await self._release(0.0)
 
     async def _release(self, listener_grace: float) -> None:
+        if self.webhook is not None:
+            await self.webhook.stop()
         if self._reload_task is not None:
             self._reload_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -158,6 +165,7 @@ async def start_operator(
     client = kube_client or _kube_client(settings)
     owned_flink: ManagedFlinkService | None = None
     plugins: PluginHost | None = None
+    webhook: WebhookServer | None = None
     try:
         plugins = PluginHost.load(
             configuration,
@@ -186,8 +194,13 @@ async def start_operator(
             health_port=settings.health_port,
         )
         manager.add(deployment_controller_spec(deps))
+        if settings.webhook:
+            webhook = WebhookServer.from_config(plugins, configuration, client, namespace=settings.namespace)
+            await webhook.start()
         await manager.start()
     except BaseException:
+        if webhook is not None:
+            await webhook.stop()
         if plugins is not None:
             await plugins.aclose()
         if owned_flink is not None:
@@ -206,6 +219,7 @@ async def start_operator(
         _owned_client=kube_client is None,
         _owned_flink=owned_flink,
         _reload_task=reload_task,
+        webhook=webhook,
     )
 
 

@@ -30,6 +30,9 @@ def run(
     )] = None,
     health_host: Annotated[str, typer.Option(help="Address the health endpoint binds to.")] = "0.0.0.0",  # noqa: S104
     log_level: Annotated[str, typer.Option(help="Logging level (DEBUG, INFO, WARNING, ERROR).")] = "INFO",
+    webhook: Annotated[bool, typer.Option(
+        "--webhook", help="Also serve the admission webhook (kubernetes.operator.webhook.*) in this process.",
+    )] = False,
 ) -> None:
     """Run the operator until interrupted."""
     import asyncio
@@ -53,6 +56,7 @@ def run(
         namespace=namespace,
         health_port=health_port,
         health_host=health_host,
+        webhook=webhook,
     )
     try:
         asyncio.run(run_operator(settings))

@@ -19,7 +19,7 @@ from lightkube.generic_resource import create_namespaced_resource
 from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.core_v1 import Secret
 from lightkube.types import PatchType
-from tests.support.admission_reviews import plugin_host
+from tests.support.admission_reviews import plugin_host, webhook_configurations
 from tests.support.conditions import until
 from tests.support.resource_builders import application, session_cluster, session_job, with_field
 
@@ -52,48 +52,13 @@ async def create(client: AsyncClient, document: JSON) -> JSON:
     return dict(created.to_dict())
 
 
-def webhook_configuration(kind: str, webhook: str, path: str, resources: list[str]) -> JSON:
-    return {
-        "apiVersion": "admissionregistration.k8s.io/v1",
-        "kind": kind,
-        "metadata": {"name": CONFIGURATION},
-        "webhooks": [
-            {
-                "name": webhook,
-                "admissionReviewVersions": ["v1"],
-                "clientConfig": {
-                    "service": {"name": SERVICE, "namespace": NAMESPACE, "path": path, "port": 443}
-                },
-                "rules": [
-                    {
-                        "apiGroups": ["flink.apache.org"],
-                        "apiVersions": ["*"],
-                        "operations": ["CREATE", "UPDATE"],
-                        "resources": resources,
-                        "scope": "Namespaced",
-                    }
-                ],
-                "failurePolicy": "Fail",
-                "sideEffects": "None",
-                "timeoutSeconds": 10,
-            }
-        ],
-    }
-
-
 @pytest.fixture
 async def cluster(api_server: EmbeddedApiServer) -> EmbeddedApiServer:
     for crd in sorted((REPO / "deploy" / "crds").glob("*.yaml")):
         await api_server.hooks.create(yaml.safe_load(crd.read_text()))
     await api_server.hooks.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}})
-    await api_server.hooks.create(webhook_configuration(
-        "ValidatingWebhookConfiguration", "validationwebhook.flink.apache.org", "/validate",
-        ["flinkdeployments", "flinksessionjobs", "flinkstatesnapshots"],
-    ))
-    await api_server.hooks.create(webhook_configuration(
-        "MutatingWebhookConfiguration", "mutationwebhook.flink.apache.org", "/mutate",
-        ["flinkdeployments", "flinksessionjobs"],
-    ))
+    for configuration in webhook_configurations(NAMESPACE):
+        await api_server.hooks.create(configuration)
     return api_server
 
 
