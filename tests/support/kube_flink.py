@@ -42,6 +42,14 @@ from kube_emulator import EmbeddedApiServer
 
 JSON = dict[str, Any]
 NAMESPACE = "flink"
+
+
+def _kubernetes_ha(configuration: dict[str, str]) -> bool:
+    return (configuration.get("high-availability.type") or configuration.get("high-availability") or "") == (
+        "kubernetes"
+    )
+
+
 DEFAULT_ENTRY = "demo.CounterJob"
 
 
@@ -137,7 +145,11 @@ class KubeFlinkWorld:
         return self.flink.cluster(self.fake_name(ref))
 
     async def start_jobmanager(self, ref: ClusterRef, *, flink_version: str = "2.3.0") -> FakeCluster:
-        """The JobManager's pods came up: Deployments available, REST answering, an application's job runs."""
+        """The JobManager's pods came up: Deployments available, REST answering, an application's job runs.
+
+        With Kubernetes HA it behaves like Flink's HA services: the job resumes from the latest checkpoint
+        recorded in the HA ConfigMaps (which wins over a configured restore path), and the job graph and
+        leader entries are (re)written."""
         hooks = self.api_server.hooks
         await hooks.mark_deployment_available(names.jobmanager_deployment_name(ref.name), ref.namespace)
         if self.get("apps/v1", "Deployment", names.taskmanager_deployment_name(ref.name), ref.namespace):
@@ -145,35 +157,106 @@ class KubeFlinkWorld:
         configuration = self.cluster_configuration(ref)
         name = self.fake_name(ref)
         if name in self.flink.clusters:
+            await self.record_ha(ref)
             await self.flink.remove_cluster(name)
         cluster = await self.flink.add_cluster(name, flink_version=flink_version, config=configuration)
-        if configuration.get("execution.target") in ("kubernetes-application",) or (
+        application = configuration.get("execution.target") == "kubernetes-application" or bool(
             configuration.get("$internal.application.main")
             and configuration.get("execution.target") == "remote"
-        ):
-            self._run_application(cluster, configuration)
+        )
+        if application:
+            job_id = configuration.get("$internal.pipeline.job-id")
+            ha = _kubernetes_ha(configuration)
+            from_ha = self.ha_checkpoint(ref, job_id) if ha and job_id else None
+            self._run_application(cluster, configuration, from_ha)
+            if ha and job_id:
+                await self._publish_ha(ref, job_id, flink_version)
         return cluster
 
     @staticmethod
-    def _run_application(cluster: FakeCluster, configuration: dict[str, str]) -> None:
+    def _run_application(cluster: FakeCluster, configuration: dict[str, str], from_ha: str | None) -> None:
         entry = configuration.get("$internal.application.main") or DEFAULT_ENTRY
         jar = cluster.upload_jar(f"{entry.rsplit('.', 1)[-1]}.jar", job_jar(entry))
         body: dict[str, object] = {"entryClass": entry, "flinkConfiguration": dict(configuration)}
         job_id = configuration.get("$internal.pipeline.job-id")
         if job_id:
             body["jobId"] = job_id
-        restore = configuration.get("execution.state-recovery.path") or configuration.get(
-            "execution.savepoint.path"
+        restore = (
+            from_ha
+            or configuration.get("execution.state-recovery.path")
+            or configuration.get("execution.savepoint.path")
         )
-        if restore:
+        if restore and restore != "KUBERNETES_OPERATOR_LAST_STATE":
             body["savepointPath"] = restore
         args = split_list(configuration.get("$internal.application.program-args", ""))
         cluster.run_jar(jar.id, body, args)
+
+    # ------------------------------------------------------------------ Flink's Kubernetes HA services
+
+    def _ha_map(self, ref: ClusterRef, name: str) -> JSON | None:
+        return self.get("v1", "ConfigMap", name, ref.namespace)
+
+    async def _write_ha_map(self, ref: ClusterRef, name: str, data: dict[str, str]) -> None:
+        current = self._ha_map(ref, name)
+        if current is None:
+            await self.api_server.hooks.create(
+                {
+                    "apiVersion": "v1",
+                    "kind": "ConfigMap",
+                    "metadata": {
+                        "name": name,
+                        "namespace": ref.namespace,
+                        "labels": names.ha_config_map_labels(ref.name),
+                    },
+                    "data": data,
+                }
+            )
+        elif {**(current.get("data") or {}), **data} != (current.get("data") or {}):
+            current["data"] = {**(current.get("data") or {}), **data}
+            await self.api_server.hooks.replace(current)
+
+    async def _publish_ha(self, ref: ClusterRef, job_id: str, flink_version: str) -> None:
+        graph_key = ("executionPlan-" if not flink_version.startswith("1.") else "jobGraph-") + job_id
+        await self._write_ha_map(
+            ref,
+            f"{ref.name}-cluster-config-map",
+            {"address": f"pekko.tcp://flink@{ref.name}", graph_key: "graph"},
+        )
+        await self._write_ha_map(ref, f"{ref.name}-{job_id}-config-map", {"counter": "0"})
+
+    def ha_checkpoint(self, ref: ClusterRef, job_id: str) -> str | None:
+        """The newest checkpoint path the HA ConfigMap of the job records."""
+        data = (self._ha_map(ref, f"{ref.name}-{job_id}-config-map") or {}).get("data") or {}
+        keys = sorted(k for k in data if k.startswith("checkpointID-"))
+        return data[keys[-1]] if keys else None
+
+    async def record_ha(self, ref: ClusterRef) -> None:
+        """Write the latest completed checkpoints of the cluster's jobs into its HA ConfigMaps (as a running
+        JobManager does on every checkpoint)."""
+        name = self.fake_name(ref)
+        if name not in self.flink.clusters:
+            return
+        cluster = self.flink.cluster(name)
+        if not _kubernetes_ha(cluster.config):
+            return
+        for job_id, job in cluster.jobs.items():
+            latest = job.latest_completed(savepoint=False)
+            if (
+                latest is not None
+                and latest.external_path
+                and self._ha_map(ref, f"{ref.name}-{job_id}-config-map")
+            ):
+                await self._write_ha_map(
+                    ref,
+                    f"{ref.name}-{job_id}-config-map",
+                    {f"checkpointID-{latest.id:019d}": latest.external_path, "counter": str(latest.id + 1)},
+                )
 
     async def stop_jobmanager(self, ref: ClusterRef) -> None:
         """The JobManager's pods went away (the fake cluster stops answering)."""
         name = self.fake_name(ref)
         if name in self.flink.clusters:
+            await self.record_ha(ref)
             await self.flink.remove_cluster(name)
 
     @contextlib.asynccontextmanager
@@ -201,6 +284,8 @@ class KubeFlinkWorld:
                 for ref in [r for r in started if r not in current]:
                     await self.stop_jobmanager(ref)
                     del started[ref]
+                for ref in started:
+                    await self.record_ha(ref)
                 await asyncio.sleep(interval)
 
         task = asyncio.create_task(run(), name="kubelet")

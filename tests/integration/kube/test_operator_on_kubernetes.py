@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support.conditions import until
 from tests.support.deployment_driver import deployment_document
 from tests.support.kube_flink import KubeFlinkWorld
 from tests.support.operator_env import OperatorEnv
@@ -89,6 +90,71 @@ async def test_deploy_savepoint_upgrade_suspend_delete(
                 # delete: nothing of the cluster is left
                 await env.delete("orders")
                 await env.wait_for("orders", lambda d: d is None, what="resource deleted")
+                await world.wait_gone(ref)
+        finally:
+            await env.close()
+            await runtimes.close()
+
+
+HA = {
+    **CHECKPOINTS,
+    "high-availability.type": "kubernetes",
+    "high-availability.storageDir": "file:/flink-ha",
+}
+
+
+def ha_maps(world: KubeFlinkWorld, ref: ClusterRef) -> list[str]:
+    return sorted(
+        key.split("/", 1)[1]
+        for key, obj in world.objects_of(ref).items()
+        if (obj["metadata"].get("labels") or {}).get("configmap-type") == "high-availability"
+    )
+
+
+async def test_last_state_with_kubernetes_ha(
+    api_server: EmbeddedApiServer, api_kubeconfig: Path, tmp_path: Path
+) -> None:
+    async with KubeFlinkWorld.start(api_server, api_kubeconfig) as world:
+        runtimes = KubernetesRuntimes(world.native_service(), world.standalone_service())
+        env = OperatorEnv(api_server, tmp_path, runtimes)
+        ref = ClusterRef("default", "ledger")
+        try:
+            await env.setup()
+            await env.start_operator()
+            async with world.kubelet() as started:
+                await env.create(deployment_document("ledger", upgrade_mode="last-state", config=HA))
+                document = await env.wait_settled("ledger", 1)
+                job_id = document["status"]["jobStatus"]["jobId"]
+                assert "Service/ledger" not in world.objects_of(ref)  # HA: no internal service
+                assert ha_maps(world, ref) == sorted(
+                    ["ledger-cluster-config-map", f"ledger-{job_id}-config-map"]
+                )
+                await until(
+                    lambda: world.ha_checkpoint(ref, job_id) is not None, what="a checkpoint recorded in HA"
+                )
+
+                # last-state upgrade: the cluster goes, the HA ConfigMaps stay, the job resumes from them
+                await env.patch_job("ledger", parallelism=2)
+                document = await env.wait_settled("ledger", 2)
+                assert len(started) == 2
+                assert document["status"]["jobStatus"]["jobId"] == job_id
+                resumed = world.fake_cluster(ref).jobs[job_id]
+                assert resumed.restore_from is not None and "chk-" in resumed.restore_from
+                assert ha_maps(world, ref) == sorted(
+                    ["ledger-cluster-config-map", f"ledger-{job_id}-config-map"]
+                )
+
+                # suspend in last-state mode: cluster deleted, HA metadata kept for the resume
+                await env.patch_job("ledger", state="suspended")
+                await env.wait_settled("ledger", 3, state="SUSPENDED")
+                assert world.get("apps/v1", "Deployment", "ledger", "default") is None
+                assert ha_maps(world, ref) == sorted(
+                    ["ledger-cluster-config-map", f"ledger-{job_id}-config-map"]
+                )
+
+                # deleting the resource removes the HA metadata too
+                await env.delete("ledger")
+                await env.wait_for("ledger", lambda d: d is None, what="resource deleted")
                 await world.wait_gone(ref)
         finally:
             await env.close()
