@@ -277,7 +277,9 @@ class KubeFlinkWorld:
                         if not obj["metadata"].get("deletionTimestamp"):
                             current[ref] = obj["metadata"]["uid"]
                 for ref, uid in current.items():
-                    if started.get(ref) != uid:
+                    # like a pod, the JobManager cannot start before its configuration can be mounted
+                    ready = self.get("v1", "ConfigMap", names.config_map_name(ref.name), ref.namespace)
+                    if started.get(ref) != uid and ready is not None:
                         await self.start_jobmanager(ref)
                         started[ref] = uid
                         history.append(ref)

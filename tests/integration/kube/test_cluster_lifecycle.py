@@ -18,6 +18,7 @@ from tests.support.kube_flink import NAMESPACE, KubeFlinkWorld
 from flink_operator.api.spec import IngressSpec
 from flink_operator.flink.kubernetes.ingress import reconcile_ingress
 from flink_operator.flink.kubernetes.objects_api import ObjectsApi
+from flink_operator.flink.kubernetes.runtimes import KubernetesRuntimes
 from flink_operator.flink.kubernetes.service import KubernetesFlinkService
 from flink_operator.flink.rest import FlinkRestClient, wait_for_job_running
 from flink_operator.flink.service import (
@@ -453,3 +454,26 @@ async def test_rest_address_uses_the_rest_service_port_also_after_a_restart(worl
         assert observed.rest_url == restarted.rest_url(ref) == "http://ported-rest.flink.svc:9081"
     finally:
         await restarted.close()
+
+
+async def test_runtimes_dispatch_by_mode(world: KubeFlinkWorld) -> None:
+    runtimes = KubernetesRuntimes(world.native_service(), world.standalone_service())
+    native_ref, standalone_ref = ClusterRef(NAMESPACE, "n1"), ClusterRef(NAMESPACE, "s1")
+    try:
+        await runtimes.deploy_session_cluster(session(native_ref))
+        await runtimes.deploy_session_cluster(
+            session(standalone_ref, **{"kubernetes.operator.deployment.mode": "standalone"})
+        )
+        assert "Deployment/s1-taskmanager" in world.objects_of(standalone_ref)
+        assert "Deployment/n1-taskmanager" not in world.objects_of(native_ref)
+        # a fresh facade (an operator restart) finds the mode from the objects, even without a JobManager
+        restarted = KubernetesRuntimes(world.native_service(), world.standalone_service())
+        await world.api_server.hooks.delete("apps/v1", "Deployment", "s1", NAMESPACE)
+        await until(lambda: world.get("apps/v1", "Deployment", "s1") is None, what="JobManager deleted")
+        assert (await restarted.observe_jobmanager(standalone_ref)).status is JobManagerStatus.MISSING
+        await restarted.delete_cluster(standalone_ref, delete_ha_data=True)
+        await restarted.delete_cluster(native_ref, delete_ha_data=True)
+        assert world.objects_of(standalone_ref) == {} and world.objects_of(native_ref) == {}
+        await restarted.close()
+    finally:
+        await runtimes.close()

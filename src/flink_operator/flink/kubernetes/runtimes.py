@@ -6,8 +6,9 @@ FlinkService for all resources (the operator wiring) use this facade:
 * deploys go to the mode named by the request's configuration key `kubernetes.operator.deployment.mode`
   (`native` when absent; the configuration builder puts `spec.mode` there; operator keys never reach
   Flink). Callers that know the mode may also use `for_mode(mode)` directly;
-* every other call goes to the mode of the cluster's existing JobManager Deployment (its `type` label),
-  remembered per cluster; a cluster without one is treated as native (both modes answer "missing" alike).
+* every other call goes to the mode of the cluster's existing JobManager (or TaskManager) Deployment (its
+  `type` label), remembered per cluster; a cluster without either is treated as native (both modes answer
+  "missing" alike).
 
 Usage: `runtimes = KubernetesRuntimes.from_configuration(kube_api, configuration)`; `await runtimes.close()`.
 """
@@ -39,7 +40,11 @@ from flink_operator.flink.service import (
     SuspendMode,
 )
 from flink_operator.flink.standalone import StandaloneFlinkService
-from flink_operator.kube.names import DeploymentMode, jobmanager_deployment_name
+from flink_operator.kube.names import (
+    DeploymentMode,
+    jobmanager_deployment_name,
+    taskmanager_deployment_name,
+)
 from flink_operator.runtime.kube_api import KubeApi
 
 DEPLOYMENT_MODE_KEY = "kubernetes.operator.deployment.mode"
@@ -79,15 +84,14 @@ class KubernetesRuntimes:
     async def _of(self, ref: ClusterRef) -> KubernetesFlinkService:
         mode = self._modes.get(ref)
         if mode is None:
-            found = await self.native.objects.get(
-                DEPLOYMENT, jobmanager_deployment_name(ref.name), ref.namespace
-            )
+            objects = self.native.objects
+            found = await objects.get(DEPLOYMENT, jobmanager_deployment_name(ref.name), ref.namespace)
+            if found is None:
+                # a standalone cluster whose JobManager is gone may still have its TaskManagers
+                found = await objects.get(DEPLOYMENT, taskmanager_deployment_name(ref.name), ref.namespace)
             labels = ((found or {}).get("metadata") or {}).get("labels") or {}
-            mode = (
-                DeploymentMode.STANDALONE
-                if labels.get(LABEL_TYPE) == TYPE_STANDALONE
-                else DeploymentMode.NATIVE
-            )
+            standalone = labels.get(LABEL_TYPE) == TYPE_STANDALONE
+            mode = DeploymentMode.STANDALONE if standalone else DeploymentMode.NATIVE
             if found is not None:
                 self._modes[ref] = mode
         return self.for_mode(mode)
