@@ -62,10 +62,9 @@ OPERATOR_RULES = {
     ("flink.apache.org", "flinkstatesnapshots/finalizers"): {"update"},
     ("", "services"): ALL_VERBS,
     ("", "configmaps"): ALL_VERBS,
-    ("", "pods"): {"get", "list", "watch", "delete"},
+    ("", "pods"): {"get", "list", "watch"},
     ("", "events"): {"get", "list", "watch", "create", "update", "patch"},
     ("apps", "deployments"): ALL_VERBS,
-    ("apps", "deployments/scale"): {"get", "update", "patch"},
     ("networking.k8s.io", "ingresses"): ALL_VERBS,
 }
 
