@@ -26,6 +26,7 @@ T = TypeVar("T")
 _STRINGS = list_type(STRING)
 _VERSION = re.compile(r"^v?(\d+)[._](\d+)(?:[._]\d+)*$")
 
+_MIB = 1 << 20
 DEFAULT_REST_PORT = 8081
 DEFAULT_RPC_PORT = 6123
 DEFAULT_BLOB_PORT = 6124
@@ -291,21 +292,51 @@ class ClusterConfig:
             raise ConfigError(f"{key}: {factor} must be at least 1.0 (a limit below the request)", key=key)
         return factor
 
-    def process_memory_mib(self, role: Role) -> int:
-        """The total process memory of the role in MiB (`<role>.memory.process.size`)."""
-        key = f"{role}.memory.process.size"
+    def _memory(self, key: str, default: int | None = None) -> int | None:
         found = self.raw(key)
         if found is None:
-            raise ConfigError(
-                f"{key} is not set: the pod's memory is the process size (set "
-                f"spec.{'jobManager' if role is Role.JOBMANAGER else 'taskManager'}.resource.memory)",
-                key=key,
-            )
+            return default
         try:
-            size = parse_memory_size(found[1])
+            return parse_memory_size(found[1]).bytes
         except ValueParseError as error:
             raise ConfigError.bad_value(key, found[1], error) from None
-        return size.bytes >> 20
+
+    def process_memory_mib(self, role: Role) -> int:
+        """The total process memory of the role in MiB, as Flink derives it for the pod.
+
+        `<role>.memory.process.size` when set; otherwise the total Flink memory (`<role>.memory.flink.size`,
+        or for the JobManager `jobmanager.memory.heap.size` plus `jobmanager.memory.off-heap.size`) plus
+        JVM metaspace and the JVM overhead Flink derives from its fraction, bounded by its min and max.
+        """
+        prefix = f"{role}.memory."
+        process = self._memory(prefix + "process.size")
+        if process is not None:
+            return process >> 20
+        flink = self._memory(prefix + "flink.size")
+        if flink is None and role is Role.JOBMANAGER:
+            heap = self._memory(prefix + "heap.size")
+            if heap is not None:
+                flink = heap + (self._memory(prefix + "off-heap.size", _MIB * 128) or 0)
+        if flink is None:
+            spec_field = "jobManager" if role is Role.JOBMANAGER else "taskManager"
+            also = ", jobmanager.memory.heap.size" if role is Role.JOBMANAGER else ""
+            raise ConfigError(
+                f"{prefix}process.size is not set and cannot be derived (set {prefix}process.size, "
+                f"{prefix}flink.size{also}, or spec.{spec_field}.resource.memory): the pod's memory is the "
+                "process size",
+                key=prefix + "process.size",
+            )
+        metaspace = self._memory(prefix + "jvm-metaspace.size", _MIB * 256) or 0
+        fraction = self.double(0.1, prefix + "jvm-overhead.fraction")
+        if not 0 <= fraction < 1:
+            raise ConfigError(
+                f"{prefix}jvm-overhead.fraction: {fraction} must be at least 0 and below 1",
+                key=prefix + "jvm-overhead.fraction",
+            )
+        low = self._memory(prefix + "jvm-overhead.min", _MIB * 192) or 0
+        high = self._memory(prefix + "jvm-overhead.max", _MIB * 1024) or 0
+        overhead = min(max(int((flink + metaspace) * fraction / (1 - fraction)), low), high)
+        return (flink + metaspace + overhead) >> 20
 
     @property
     def jobmanager_replicas(self) -> int:

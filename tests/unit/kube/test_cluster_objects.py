@@ -11,7 +11,7 @@ import yaml
 from tests.support.kube_cases import CASES, JOBMANAGER_UID, base_configuration, regression_path, render_case
 
 from flink_operator.config import ConfigError
-from flink_operator.kube.cluster_config import ClusterConfig, FlinkVersion
+from flink_operator.kube.cluster_config import ClusterConfig, FlinkVersion, Role
 from flink_operator.kube.cluster_objects import ClusterSpec, build_cluster_objects, taskmanager_replicas
 from flink_operator.kube.config_file import parse_rendered
 from flink_operator.kube.names import DeploymentMode
@@ -165,11 +165,39 @@ def test_resources_limits_scale_with_the_factors() -> None:
 def test_missing_or_bad_memory_is_named() -> None:
     configuration = dict(CASES["v2_3-native-session"].configuration)
     del configuration["jobmanager.memory.process.size"]
-    with pytest.raises(ConfigError, match=r"jobmanager.memory.process.size is not set.*spec.jobManager"):
+    with pytest.raises(ConfigError, match=r"jobmanager.memory.process.size is not set .*spec.jobManager"):
         build_cluster_objects(dataclasses.replace(CASES["v2_3-native-session"], configuration=configuration))
     configuration["jobmanager.memory.process.size"] = "lots"
     with pytest.raises(ConfigError, match=r"jobmanager\.memory\.process\.size: 'lots' is not a memory size"):
         build_cluster_objects(dataclasses.replace(CASES["v2_3-native-session"], configuration=configuration))
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected_mib"),
+    [
+        # flink 1024m + metaspace 256m + overhead 10% of the process (1280/0.9*0.1 = 142m, raised to min 192m)
+        ({"jobmanager.memory.flink.size": "1024m"}, 1024 + 256 + 192),
+        # heap 2g + off-heap 128m default + metaspace 256m; overhead (2432/9 = 270.2m)
+        ({"jobmanager.memory.heap.size": "2g"}, 2048 + 128 + 256 + 270),
+        # a large cluster hits the overhead maximum (1g)
+        (
+            {"jobmanager.memory.flink.size": "16g", "jobmanager.memory.jvm-metaspace.size": "512m"},
+            16384 + 512 + 1024,
+        ),
+    ],
+)
+def test_process_memory_derived_like_flink(settings: dict[str, str], expected_mib: int) -> None:
+    configuration = dict(CASES["v2_3-native-session"].configuration)
+    del configuration["jobmanager.memory.process.size"]
+    configuration.update(settings)
+    assert ClusterConfig(configuration).process_memory_mib(Role.JOBMANAGER) == expected_mib
+
+
+def test_taskmanager_process_memory_from_flink_memory() -> None:
+    # the figures of these tests were checked against Flink 2.3's own memory utilities (3g -> 3697 MiB)
+    assert ClusterConfig({"taskmanager.memory.flink.size": "3g"}).process_memory_mib(Role.TASKMANAGER) == 3697
+    with pytest.raises(ConfigError, match=r"taskmanager\.memory\.flink\.size, or spec\.taskManager"):
+        ClusterConfig({"taskmanager.memory.task.heap.size": "1g"}).process_memory_mib(Role.TASKMANAGER)
 
 
 def test_pod_settings_from_configuration() -> None:
