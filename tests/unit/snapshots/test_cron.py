@@ -162,7 +162,11 @@ def _field(rng: random.Random, low: int, high: int, top: int | None = None) -> t
 
 
 def _brute_force(
-    minutes: set[int], hours: set[int], days: set[int], months: set[int], weekdays: set[int] | None,
+    minutes: set[int],
+    hours: set[int],
+    days: set[int],
+    months: set[int],
+    weekdays: set[int] | None,
     after: datetime,
 ) -> datetime | None:
     """The first minute after `after` that matches, found by looking at every day and, on days that

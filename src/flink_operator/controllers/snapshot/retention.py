@@ -10,10 +10,11 @@ is the job's restore point (`jobStatus.upgradeSavepointPath`). Deleting a resour
 through its own `disposeOnDelete`.
 
 Legacy `savepointHistory` (`legacy_history_pruning`): the allowed count is `max_count` minus the COMPLETED
-savepoint resources; the oldest entries above it go, and entries older than `max_age` (except the newest
-one when no savepoint resource exists). With `savepoint.cleanup.enabled` each pruned entry is disposed
-first and removed from the history only after its disposal succeeded; upstream removed it before, so a
-failed disposal lost track of the data (FLINK-39439). The caller disposes in order and stops at the first
+savepoint resources; the oldest entries above it go, and entries older than `max_age`. The newest entry
+stays when no savepoint resource exists (upstream spares it from the age rule only; here also when a
+protected restore point takes up the allowed count). With `savepoint.cleanup.enabled` each pruned entry is
+disposed first and removed from the history only after its disposal succeeded; upstream removed it before,
+so a failed disposal lost track of the data (FLINK-39439). The caller disposes in order and stops at the first
 failure, which it reports and retries at the next regular reconcile, never in a tight loop. The restore
 point is never pruned.
 """
@@ -116,13 +117,10 @@ def legacy_history_pruning(
     for entry in ordered:
         if entry.location and entry.location in protected_paths:
             continue
+        if entry is newest and completed_savepoint_resources == 0:
+            break
         too_many = remaining > allowed
-        keep_newest = entry is newest and completed_savepoint_resources == 0
-        too_old = (
-            policy.max_age_ms is not None
-            and entry.time_stamp < now_ms - policy.max_age_ms
-            and not keep_newest
-        )
+        too_old = policy.max_age_ms is not None and entry.time_stamp < now_ms - policy.max_age_ms
         if too_many or too_old:
             pruned.append(HistoryPruning(entry, dispose=cleanup_enabled and bool(entry.location)))
             remaining -= 1
