@@ -73,7 +73,7 @@ def decide_cleanup(ctx: SnapshotContext) -> Step:
         return Outcome(status, (), None, remove_finalizer=True)
 
     def on_failure(error: Exception) -> Outcome:
-        delay = retry_delay(attempt)
+        delay = retry_delay(attempt, ctx.settings.retry_base_s)
         message = (
             f"Disposing savepoint {path} of {ctx.name} failed: {str(error) or type(error).__name__} "
             f"(attempt {attempt}; retrying in {delay:g} s)"

@@ -24,7 +24,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pydantic import ValidationError
@@ -123,6 +123,8 @@ class SnapshotControllerDeps:
     """A `PluginHost` (validators, masker, listeners)."""
     bridge: SnapshotListenerBridge | None = None
     clock: Callable[[], float] = time.time
+    retry_base_s: float | None = None
+    """Overrides the first retry delay (10 s) of failed snapshots and disposals, e.g. in tests."""
 
 
 async def perform(flink: FlinkService, action: Action) -> object:
@@ -232,6 +234,10 @@ class FlinkStateSnapshotController:
         settings = (
             target.settings if target is not None else default_settings(configuration, snapshot.namespace)
         )
+        if self.deps.retry_base_s is not None:
+            settings = replace(settings, retry_base_s=self.deps.retry_base_s)
+            if target is not None:
+                target = replace(target, settings=settings)
         deleting = snapshot.metadata.deletion_timestamp is not None
         state = snapshot.status.state
         validation_error = None

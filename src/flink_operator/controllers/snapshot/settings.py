@@ -68,6 +68,8 @@ class SnapshotSettings:
     checkpoint_timeout_ms: int = 600_000
     cleanup_timeout_ms: int = 300_000
     max_error_length: int = 2048
+    retry_base_s: float = 10.0
+    """First retry delay of a failed snapshot or disposal (upstream's fixed 10 s; doubled per failure)."""
 
     @classmethod
     def from_configs(

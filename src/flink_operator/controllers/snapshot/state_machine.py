@@ -61,10 +61,10 @@ MSG_CHECKPOINT_PATH_UNKNOWN = (
 )
 
 
-def retry_delay(failures: int) -> float:
+def retry_delay(failures: int, base: float = BASE_RETRY_DELAY_S) -> float:
     """Seconds before retry number `failures` (1-based): 10 s x 2^(failures-1), at most an hour."""
     exponent = min(max(failures - 1, 0), 20)
-    return float(min(BASE_RETRY_DELAY_S * (2**exponent), MAX_RETRY_DELAY_S))
+    return float(min(base * (2**exponent), MAX_RETRY_DELAY_S))
 
 
 def copy_status(status: FlinkStateSnapshotStatus) -> FlinkStateSnapshotStatus:
@@ -116,7 +116,7 @@ def trigger_pending(ctx: SnapshotContext, status: FlinkStateSnapshotStatus) -> S
     if status.failures > 0:
         failed_at = from_k8s_time(status.result_timestamp)
         if failed_at is not None:
-            retry_at = failed_at + int(retry_delay(status.failures) * 1000)
+            retry_at = failed_at + int(retry_delay(status.failures, ctx.settings.retry_base_s) * 1000)
             if now < retry_at:
                 return wait(status, (retry_at - now) / 1000, f"retry {status.failures} waits for its backoff")
     if not target.running:
@@ -222,7 +222,7 @@ def failed(ctx: SnapshotContext, status: FlinkStateSnapshotStatus, message: str)
         requeue = None
     else:
         result.state = FlinkStateSnapshotState.TRIGGER_PENDING
-        requeue = retry_delay(failures)
+        requeue = retry_delay(failures, ctx.settings.retry_base_s)
         text = f"{label} {ctx.name} failed: {message} (attempt {failures}; retrying in {requeue:g} s)"
     event = ev.warning(_error_reason(ctx), Component.SNAPSHOT, text, message_key=f"{label}Failed-{ctx.name}")
     return Outcome(result, (event,), requeue)
