@@ -73,7 +73,10 @@ class OperatorEnv:
         directory: Path,
         flink: FlinkService | None,
         config: Mapping[str, str] | None = None,
+        *,
+        lease_timing: tuple[float, float, float] = (1.0, 0.7, 0.1),
     ) -> None:
+        self.lease_timing = lease_timing
         self.api_server = api_server
         self.directory = directory
         self.flink = flink
@@ -109,7 +112,7 @@ class OperatorEnv:
                 identity=identity,
                 health_host="127.0.0.1",
                 health_port=0,
-                lease_timing=(1.0, 0.7, 0.1),
+                lease_timing=self.lease_timing,
             ),
             kube_client=client,
             flink_service=self.flink,

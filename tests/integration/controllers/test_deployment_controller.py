@@ -19,6 +19,7 @@ from flink_operator.testing.fake_runtime import FakeFlinkService, wait_until_run
 pytestmark = pytest.mark.integration
 
 LISTENER = "kubernetes.operator.plugins.listeners."
+MUTATOR = "kubernetes.operator.plugins.mutators.naming."
 RECORDING = {LISTENER + "recorder.class": "tests.support.plugin_classes:RecordingListener"}
 CHECKPOINTING = {"execution.checkpointing.interval": "50 ms"}
 HA = {"high-availability.type": "zookeeper", "high-availability.storageDir": "file:/tmp/fake-ha"}
@@ -226,8 +227,8 @@ def _seconds(values: list[float]) -> str:
 
 
 LISTENER_HARM = {
-    LISTENER + "hanging.class": "tests.support.controller_listeners:AsyncHangingListener",
-    LISTENER + "raising.class": "tests.support.controller_listeners:AsyncRaisingListener",
+    LISTENER + "hanging.class": "tests.support.controller_plugins:AsyncHangingListener",
+    LISTENER + "raising.class": "tests.support.controller_plugins:AsyncRaisingListener",
 }
 
 
@@ -270,3 +271,25 @@ async def test_hanging_and_raising_listeners_do_not_delay_reconciles(
         f"worst extra delay {extra:.3f} s"
     )
     assert worst < 1.0, f"a reconcile was delayed to {worst:.3f} s by listeners"
+
+
+async def test_mutators_change_what_is_deployed_but_never_the_users_spec(
+    make_env: Any, fake_flink: FakeFlinkService
+) -> None:
+    env = await make_env(
+        {
+            MUTATOR + "class": "tests.support.controller_plugins:PipelineNameMutator",
+            MUTATOR + "name": "renamed-by-policy",
+        }
+    )
+    await env.create(deployment_document("demo", upgrade_mode="stateless"))
+    document = await env.wait_settled("demo", 1)
+    job = await wait_until_running(fake_flink, env.ref("demo"))
+    assert job.name == "renamed-by-policy"
+    assert "pipeline.name" not in document["spec"]["flinkConfiguration"]
+    stored = read_spec_with_meta(document["status"]["reconciliationStatus"]["lastReconciledSpec"])
+    assert stored.spec["flinkConfiguration"]["pipeline.name"] == "renamed-by-policy"
+    # The mutation is deterministic: nothing looks changed on the next reconciles.
+    await env.patch_spec("demo", {"image": "flink:2.3"})
+    await env.wait_settled("demo", 2)
+    assert (await env.reasons("demo")).count("SpecChanged") == 1
