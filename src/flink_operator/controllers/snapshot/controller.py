@@ -148,6 +148,12 @@ def _describe(error: BaseException) -> str:
     return str(error) or type(error).__name__
 
 
+def classify_poll_error(error: Exception) -> Poll:
+    """An error asking Flink about a triggered snapshot: permanent when asking again cannot help (the
+    trigger or the job is unknown, Flink reports the snapshot failed), else transient (timeouts, 5xx)."""
+    return Poll(error=_describe(error), permanent=isinstance(error, _PERMANENT_POLL_ERRORS))
+
+
 def status_document(status: FlinkStateSnapshotStatus) -> JSON:
     """The status as written: unset fields left out rather than written as null."""
     return {key: value for key, value in status.to_dict().items() if value is not None}
@@ -272,10 +278,8 @@ class FlinkStateSnapshotController:
             )
         except asyncio.CancelledError:
             raise
-        except _PERMANENT_POLL_ERRORS as error:
-            return Poll(error=_describe(error), permanent=True)
         except Exception as error:
-            return Poll(error=_describe(error))
+            return classify_poll_error(error)
         return Poll(result=result)
 
     # ------------------------------------------------------------------------------------ the outputs

@@ -52,6 +52,19 @@ def snapshot_name(
     return base + suffix
 
 
+_OPERATOR_NAME = re.compile(r"(?P<job>.*)-(?P<kind>savepoint|checkpoint)-(?:manual|periodic|upgrade)-\d+")
+
+
+def is_operator_snapshot(name: str, job_name: str, kind: SnapshotKind) -> bool:
+    """Whether `name` is one the operator gives the snapshots it creates for `job_name` (see
+    `snapshot_name`; the job part may have been shortened)."""
+    match = _OPERATOR_NAME.fullmatch(name)
+    if match is None or match.group("kind") != kind.value:
+        return False
+    job = match.group("job")
+    return job == job_name or (len(name) == MAX_NAME_LENGTH and job_name.startswith(job))
+
+
 def valid_label_value(value: str) -> bool:
     return len(value) <= 63 and _LABEL_VALUE.fullmatch(value) is not None
 

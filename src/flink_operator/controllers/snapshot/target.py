@@ -97,10 +97,12 @@ class Target:
         return self.job_state.value if self.job_state is not None else "unknown"
 
 
-def _settings(
+def snapshot_settings(
     configuration: DefaultConfiguration, namespace: str, version: FlinkVersion | None,
     *flink_configurations: Mapping[str, Any] | None,
 ) -> tuple[SnapshotSettings, dict[str, str]]:
+    """The snapshot settings and the effective configuration of a job (its `flinkConfiguration`s layered
+    on the operator defaults for its namespace and Flink version)."""
     version_text = version.value if version is not None else None
     operator = configuration.for_resource(namespace, version_text)
     try:
@@ -113,7 +115,7 @@ def _settings(
 
 def default_settings(configuration: DefaultConfiguration, namespace: str) -> SnapshotSettings:
     """Settings when no job is known (for the snapshot's own timing)."""
-    return _settings(configuration, namespace, None)[0]
+    return snapshot_settings(configuration, namespace, None)[0]
 
 
 def _job_state(status: Any) -> FlinkJobState | None:
@@ -129,7 +131,8 @@ def resolve_target(
     kind, name = reference.kind, reference.name
     document = lookup(kind, namespace, name)
     if document is None:
-        return Target(kind, name, namespace, found=False, settings=default_settings(configuration, namespace))
+        settings = default_settings(configuration, namespace)
+        return Target(kind, name, namespace, found=False, settings=settings)
     if kind is JobKind.FLINK_DEPLOYMENT:
         return _deployment_target(name, namespace, document, configuration)
     return _session_job_target(name, namespace, document, lookup, configuration)
@@ -153,7 +156,9 @@ def _deployment_target(
     except ValidationError as error:
         return _unreadable(kind, name, namespace, configuration, error)
     spec = deployment.spec
-    settings, effective = _settings(configuration, namespace, spec.flink_version, spec.flink_configuration)
+    settings, effective = snapshot_settings(
+        configuration, namespace, spec.flink_version, spec.flink_configuration
+    )
     problem = None
     if spec.job is None:
         problem = f"FlinkDeployment {namespace}/{name} is a session cluster and runs no job of its own"
@@ -196,7 +201,7 @@ def _session_job_target(
         except ValidationError:
             session = None
     version = session.spec.flink_version if session is not None else None
-    settings, effective = _settings(
+    settings, effective = snapshot_settings(
         configuration,
         namespace,
         version,
