@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import enum
-import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -91,7 +90,6 @@ class Driver:
     released: bool = False
     last_requeue: float | None = None
     """The delay the last reconcile asked for (0: look again at once)."""
-    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     @classmethod
     def of(cls, world: InMemoryFlink | None = None, **document: Any) -> Driver:
@@ -110,7 +108,7 @@ class Driver:
         return compute_lifecycle_state(self.status)
 
     def new_id(self) -> str:
-        return f"{next(self._ids):032x}"
+        return self.world.new_id()
 
     def edit(self, change: Callable[[dict[str, Any]], None]) -> None:
         """Change the spec as a user would (generation + 1)."""

@@ -78,6 +78,12 @@ class InMemoryFlink:
     calls: list[str] = field(default_factory=list)
     now_ms: int = 1_000_000
     started_jobs: list[str] = field(default_factory=list)
+    issued_ids: int = 0
+    """Random ids handed out for this world (job ids must not collide across resources)."""
+
+    def new_id(self) -> str:
+        self.issued_ids += 1
+        return f"{self.issued_ids:032x}"
 
     # ------------------------------------------------------------------ test controls
 
@@ -102,6 +108,10 @@ class InMemoryFlink:
 
     def fail_job(self, ref: ClusterRef) -> None:
         self._job(ref).state = "FAILED"
+
+    def crash_loop(self, ref: ClusterRef) -> None:
+        """The JobManager keeps failing on start (ERROR); its job never runs."""
+        self.clusters[ref].status = JobManagerStatus.ERROR
 
     def kill_jobmanager(self, ref: ClusterRef) -> None:
         """The JobManager process dies: the cluster is gone, HA metadata (if any) stays."""

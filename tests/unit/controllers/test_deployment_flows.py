@@ -492,3 +492,35 @@ async def test_suspended_job_leftover_cluster_is_removed_keeping_the_recorded_mo
     assert isinstance(second.action, DeleteCluster) and second.action.delete_ha_data
     assert not driver.world.clusters
     assert UpgradeMode(reconciled(driver)["job"]["upgradeMode"]) is UpgradeMode.SAVEPOINT
+
+
+async def test_a_fix_for_a_deployment_whose_jobmanager_never_came_up_is_applied() -> None:
+    driver = Driver.of()
+    await driver.reconcile()
+    driver.world.crash_loop(driver.ref)  # the JobManager fails on start; its job never runs
+    await driver.reconcile()
+    assert driver.status.job_manager_deployment_status is JobManagerDeploymentStatus.ERROR
+    assert "Error" in driver.reasons()
+    driver.edit(lambda spec: spec.update(image="flink:fixed"))
+    await driver.converge()
+    assert driver.lifecycle is L.STABLE
+    assert (
+        driver.world.clusters[driver.ref].request.configuration["kubernetes.container.image.ref"]
+        == "flink:fixed"
+    )
+
+
+async def test_a_jobmanager_lost_before_its_job_ever_ran_is_redeployed_from_the_start_point() -> None:
+    world = InMemoryFlink()
+    source = Driver.of(world, name="source")
+    await running(source, 30)
+    savepoint = await world.cancel_job(source.ref, world.job(source.ref).job_id, SuspendMode.SAVEPOINT)
+    driver = Driver.of(world)
+    driver.edit_job(initialSavepointPath=savepoint.savepoint_path)
+    await driver.reconcile()
+    world.kill_jobmanager(driver.ref)
+    await driver.converge()
+    assert "RecoverDeployment" in driver.reasons()
+    assert (
+        world.job(driver.ref).count == 35 and world.job(driver.ref).restored_from == savepoint.savepoint_path
+    )

@@ -25,8 +25,17 @@ def run(tmp_path: Path, config: str, *extra: str) -> tuple[int, str]:
     (tmp_path / "kubeconfig").write_text(KUBECONFIG)
     (tmp_path / "config.yaml").write_text(config)
     result = CliRunner().invoke(
-        app, ["run", "--kubeconfig", str(tmp_path / "kubeconfig"), "--config", str(tmp_path / "config.yaml"),
-              "--health-port", "-1", *extra],
+        app,
+        [
+            "run",
+            "--kubeconfig",
+            str(tmp_path / "kubeconfig"),
+            "--config",
+            str(tmp_path / "config.yaml"),
+            "--health-port",
+            "-1",
+            *extra,
+        ],
         env={"FLINK_CONF_DIR": "", "CONF_OVERRIDE_DIR": ""},
     )
     return result.exit_code, result.output

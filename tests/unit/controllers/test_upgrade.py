@@ -210,3 +210,20 @@ def test_suspend_mode_cluster_and_ha_effects() -> None:
     assert S.STATELESS.deletes_cluster and S.STATELESS.deletes_ha_data
     assert S.LAST_STATE.deletes_cluster and not S.LAST_STATE.deletes_ha_data
     assert not S.SAVEPOINT.deletes_cluster and not S.CANCEL.deletes_cluster and not S.NOOP.deletes_cluster
+
+
+def test_a_job_that_never_started_resumes_from_its_start_point() -> None:
+    result = job_upgrade(
+        replace(
+            RUNNING,
+            job_state=J.RECONCILING,
+            jm_status=JM.ERROR,
+            job_started=False,
+            upgrade_savepoint_path="file:/sp-0",
+        )
+    )
+    assert (result.suspend_mode, result.restore_mode, result.restore_path) == (
+        S.NOOP,
+        M.SAVEPOINT,
+        "file:/sp-0",
+    )

@@ -5,9 +5,11 @@
 stateful upgrade is impossible without losing state. It never answers with a stateless restore for a
 stateful upgrade mode: state is never silently dropped.
 
-One deliberate addition: when the JobManager is gone and no HA metadata exists, but a retained checkpoint
-of the job is known (the runtime can still read the checkpoint storage), the job is restored from that
-checkpoint instead of asking for a manual restore. Upstream cannot see its checkpoint storage there.
+Two deliberate additions for a JobManager that is gone without HA metadata: when a retained checkpoint of
+the job is known (the runtime can still read the checkpoint storage), the job is restored from that
+checkpoint instead of asking for a manual restore (upstream cannot see its checkpoint storage there); and a
+job that never started resumes from the point it was started from (upstream checks that its JobManager pod
+never started).
 """
 
 from __future__ import annotations
@@ -96,6 +98,8 @@ class UpgradeInputs:
     latest_checkpoint_time_ms: int | None = None
     now_ms: int = 0
     session_job: bool = False
+    job_started: bool = True
+    """Whether the current job was ever seen started (False: its JobManager never ran it)."""
 
     @property
     def job_terminal(self) -> bool:
@@ -125,6 +129,11 @@ def job_upgrade(inputs: UpgradeInputs) -> JobUpgrade:
     ):
         if inputs.retained_checkpoint_path:
             return _of(SuspendMode.NOOP, UpgradeMode.SAVEPOINT, inputs.retained_checkpoint_path)
+        if not inputs.job_started:
+            # The job never ran (e.g. a broken spec whose JobManager never came up): its state is still the
+            # point it was started from, so a fixed spec may start from there (upstream's "JobManager never
+            # started" case).
+            return _of(SuspendMode.NOOP, UpgradeMode.SAVEPOINT, inputs.upgrade_savepoint_path)
         raise UpgradeFailureError(MSG_JM_MISSING_NO_HA, Reason.UPGRADE_FAILED)
     return decision
 

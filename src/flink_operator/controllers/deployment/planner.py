@@ -261,6 +261,7 @@ def _upgrade_inputs(
         job_start_time_ms=int(start) if start and start.isdigit() else None,
         latest_checkpoint_time_ms=checkpoint.timestamp_ms if checkpoint is not None else None,
         now_ms=ctx.now_ms,
+        job_started=status.job_status.start_time is not None,
     )
 
 
@@ -357,6 +358,9 @@ def _recovery(
         # Without HA the retained checkpoint is the job's latest state (not an upstream behaviour).
         status = status.model_copy(deep=True)
         status.job_status.upgrade_savepoint_path = facts.latest_checkpoint.external_path
+        mode, job_id = UpgradeMode.SAVEPOINT, ctx.new_job_id
+    elif status.job_status.start_time is None:
+        # The job never ran: its state is still the point it was started from.
         mode, job_id = UpgradeMode.SAVEPOINT, ctx.new_job_id
     else:
         return None
