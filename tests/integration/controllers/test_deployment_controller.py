@@ -293,3 +293,24 @@ async def test_mutators_change_what_is_deployed_but_never_the_users_spec(
     await env.patch_spec("demo", {"image": "flink:2.3"})
     await env.wait_settled("demo", 2)
     assert (await env.reasons("demo")).count("SpecChanged") == 1
+
+
+async def test_a_slow_and_failing_jobmanager_during_an_upgrade_loses_no_state(
+    make_env: Any, fake_flink: FakeFlinkService
+) -> None:
+    env = await make_env()
+    await env.create(deployment_document("demo", upgrade_mode="savepoint", config=CHECKPOINTING))
+    await env.wait_settled("demo", 1)
+    old = await wait_until_running(fake_flink, env.ref("demo"))
+    await until(lambda: old.count() > 20, what="progress")
+    counted = old.count()
+    # The first matching rule applies: the stop requests fail twice, then every request is slow.
+    fake_flink.fail_rest(env.ref("demo"), status=503, times=2, path="/jobs/*/stop")
+    fake_flink.slow_rest(env.ref("demo"), 0.2, times=None)
+    await env.patch_job("demo", parallelism=2)
+    await env.wait_settled("demo", 2, within=30)
+    new = await wait_until_running(fake_flink, env.ref("demo"))
+    assert new.restored is not None and "savepoint-" in new.restored.path
+    assert new.restored.count >= counted
+    assert "SavepointError" in await env.reasons("demo")
+    assert len(fake_flink.running_jobs()) == 1
