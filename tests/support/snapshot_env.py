@@ -23,7 +23,7 @@ from typing import Any
 from lightkube import AsyncClient, KubeConfig
 from tests.support.deployment_driver import deployment_document
 
-from flink_operator.api import crd_manifests
+from flink_operator.api import crd_manifests, write_spec_with_meta
 from flink_operator.config import DefaultConfiguration, load_declared_options
 from flink_operator.controllers.snapshot import (
     FLINK_STATE_SNAPSHOT,
@@ -137,8 +137,12 @@ class SnapshotEnv:
 
     # ------------------------------------------------------------------ jobs
 
-    async def running_deployment(self, name: str = "demo", **config: str) -> FakeJob:
-        """A fake application cluster running a job, and a FlinkDeployment whose status says so."""
+    async def running_deployment(
+        self, name: str = "demo", spec: dict[str, Any] | None = None, **config: str
+    ) -> FakeJob:
+        """A fake application cluster running a job, and a FlinkDeployment whose status says so (its spec
+        recorded as reconciled); `spec` adds fields to the FlinkDeployment's spec."""
+        spec = spec or {}
         ref = ClusterRef("default", name)
         job_id = f"{abs(hash(name)) % 16**8:08x}" + "0" * 24
         flink_config = {"execution.checkpointing.savepoint-dir": self.savepoint_dir, **config}
@@ -153,8 +157,10 @@ class SnapshotEnv:
             )
         )
         job = await wait_until_running(self.flink, ref)
-        document = deployment_document(name, config=flink_config)
+        document = deployment_document(name, config=flink_config, **spec)
         created = await self.kube.create(FLINK_DEPLOYMENT, _for_creation(document), "default")
+        reconciled = write_spec_with_meta(created["spec"], "flink.apache.org/v1beta1", False)
+        created["status"] = {"reconciliationStatus": {"lastReconciledSpec": reconciled, "state": "DEPLOYED"}}
         await self.set_job_state(name, "RUNNING", job_id=job_id, resource=created)
         return job
 

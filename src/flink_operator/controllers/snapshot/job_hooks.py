@@ -105,6 +105,8 @@ class JobSnapshots:
         self.flink = flink
         self.crd_installed = crd_installed
         self.timestamps = timestamps or TriggerTimestamps()
+        self._first_attempts: dict[tuple[str, SnapshotKind], tuple[int | None, int]] = {}
+        """(uid, kind) -> (manual nonce, first legacy trigger time of that nonce)."""
 
     # ------------------------------------------------------------------------------------ inputs
 
@@ -148,6 +150,15 @@ class JobSnapshots:
 
         last = {kind: self.timestamps.last(uid, kind, recover(kind)) for kind in legacy_ms}
         job = resource.spec.job
+        nonces = {
+            SnapshotKind.SAVEPOINT: job.savepoint_trigger_nonce if job is not None else None,
+            SnapshotKind.CHECKPOINT: job.checkpoint_trigger_nonce if job is not None else None,
+        }
+        first_attempts = {
+            kind: attempt[1]
+            for kind in nonces
+            if (attempt := self._first_attempts.get((uid, kind))) is not None and attempt[0] == nonces[kind]
+        }
         return JobSnapshotCall(
             JobSnapshotInputs(
                 job_kind=job_kind,
@@ -163,6 +174,7 @@ class JobSnapshots:
                 savepoint_dir=config_builder.savepoint_dir(effective),
                 checkpoints_supported=version is None or version.is_equal_or_newer(FlinkVersion.v1_17),
                 last_periodic_ms=last,
+                first_attempt_ms=first_attempts,
             ),
             cluster,
             uid,
@@ -171,6 +183,8 @@ class JobSnapshots:
     def forget(self, uid: str) -> None:
         """A job resource is gone: drop what is remembered about it."""
         self.timestamps.forget(uid)
+        for key in [k for k in self._first_attempts if k[0] == uid]:
+            del self._first_attempts[key]
 
     # ------------------------------------------------------------------------------------ observe
 
@@ -277,6 +291,11 @@ class JobSnapshots:
             if trigger.trigger_type is SnapshotTriggerType.MANUAL:
                 return legacy.with_reconciled_nonce(status, trigger.kind, nonce)
             return status
+        if trigger.trigger_type is SnapshotTriggerType.MANUAL:
+            nonce = inputs.nonce(trigger.kind)
+            known = self._first_attempts.get((call.uid, trigger.kind))
+            if known is None or known[0] != nonce:
+                self._first_attempts[(call.uid, trigger.kind)] = (nonce, inputs.now_ms)
         return legacy.record_trigger(
             status, trigger.kind, result.trigger_id, trigger.trigger_type, inputs.now_ms,
             savepoint_format=trigger.savepoint_format, checkpoint_type=inputs.settings.checkpoint_type,

@@ -79,6 +79,8 @@ class JobSnapshotInputs(Generic[St]):
     last_periodic_ms: Mapping[SnapshotKind, int] = field(default_factory=dict)
     hold: frozenset[SnapshotKind] = frozenset()
     """Kinds not to trigger in this reconcile (a failure was just observed)."""
+    first_attempt_ms: Mapping[SnapshotKind, int] = field(default_factory=dict)
+    """When the pending manual nonce of a kind was first triggered (legacy mode; see `legacy`)."""
 
     @property
     def job_state(self) -> FlinkJobState | None:
@@ -153,7 +155,8 @@ def observe_job_snapshots(inputs: JobSnapshotInputs[St]) -> ObservePlan[St]:
             requeue = inputs.settings.progress_check_interval
             continue
         observed = legacy.observe_trigger(
-            status, kind, poll, now_ms=inputs.now_ms, settings=inputs.settings, nonce=inputs.nonce(kind)
+            status, kind, poll, now_ms=inputs.now_ms, settings=inputs.settings, nonce=inputs.nonce(kind),
+            first_attempt_ms=inputs.first_attempt_ms.get(kind),
         )
         status = cast(St, observed.status)
         events.extend(observed.events)

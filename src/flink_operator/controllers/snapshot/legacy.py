@@ -15,8 +15,10 @@ Pure functions on status copies:
   Flink's reason in the warning): the trigger is cleared; within the trigger grace period the manual nonce
   stays pending and is retried at a later reconcile (`LegacyObservation.retry_later`: the caller must not
   trigger again in the same reconcile), after it the nonce counts as handled — so a failing savepoint is
-  retried a bounded number of times, never in a storm. Errors *asking* Flink keep the trigger pending until
-  the job's checkpoint timeout plus the grace period has passed.
+  retried a bounded number of times, never in a storm. The grace period counts from the nonce's first
+  attempt (upstream counts from the latest trigger, so a savepoint that fails fast is retried for ever).
+  Errors *asking* Flink keep the trigger pending until the job's checkpoint timeout plus the grace period
+  has passed.
 """
 
 from __future__ import annotations
@@ -196,8 +198,13 @@ def observe_trigger(
     now_ms: int,
     settings: SnapshotSettings,
     nonce: int | None,
+    first_attempt_ms: int | None = None,
 ) -> LegacyObservation:
-    """Apply the poll result of the pending trigger of `kind` (see the module docstring)."""
+    """Apply the poll result of the pending trigger of `kind` (see the module docstring).
+
+    `first_attempt_ms`: when the manual nonce was first triggered. The grace period counts from there, not
+    from the latest retry: a savepoint that fails fast would otherwise be retried for ever (each retry is a
+    new trigger, always within the grace period of its own trigger time)."""
     pending = pending_trigger(status, kind)
     if pending is None:
         return LegacyObservation(status)
@@ -238,7 +245,8 @@ def observe_trigger(
     else:
         reason = outcome.failure or "Flink gave no reason"
     _clear(result, kind)
-    within_grace = now_ms - pending.trigger_timestamp <= settings.grace_ms(savepoint)
+    started = pending.trigger_timestamp if first_attempt_ms is None else first_attempt_ms
+    within_grace = now_ms - started <= settings.grace_ms(savepoint)
     manual = pending.trigger_type is SnapshotTriggerType.MANUAL
     text = f"{failure_message(kind, pending.trigger_type, nonce)}: {reason}"
     if manual and within_grace:
