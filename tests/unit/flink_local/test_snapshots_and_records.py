@@ -106,3 +106,41 @@ def test_bash_java_utils_output_and_the_memory_cache_key() -> None:
     assert key == (("taskmanager.memory.process.size", "1g"), ("taskmanager.numberOfTaskSlots", "2"))
     with pytest.raises(ValueError, match="expected two"):
         parse_bash_java_utils_output("nothing")
+
+
+async def test_ha_data_in_a_configured_storage_is_found_after_the_cluster_is_gone(tmp_path: Path) -> None:
+    from flink_operator.flink.local import housekeeping
+    from flink_operator.flink.local.layout import ClusterLayout
+    from flink_operator.flink.local.options import LocalFlinkSettings
+    from flink_operator.flink.local.service import LocalFlinkService
+
+    service = LocalFlinkService(LocalFlinkSettings(state_dir=tmp_path / "state"))
+    ref = ClusterRef("ns", "demo")
+    layout = ClusterLayout.of(service.state_dir, ref)
+    storage = tmp_path / "elsewhere" / "ha"
+    (storage / "demo").mkdir(parents=True)
+    (storage / "demo" / "submittedExecutionPlan1a2b").write_bytes(b"x")
+    record = ClusterRecord(
+        ref=ref,
+        mode=ClusterMode.APPLICATION,
+        generation=1,
+        deployment_id="1-abc",
+        flink_version="2.3.0",
+        flink_home="/flink",
+        conf_dir="/c",
+        rest_port=1,
+        rpc_port=2,
+        ha_enabled=True,
+        ha_storage=f"file://{storage}",
+    )
+    housekeeping.remember_ha_storage(layout, f"file://{storage}")  # as a deployment start does
+    records.save(layout.record, record)
+
+    await service.delete_cluster(ref, delete_ha_data=False)  # last-state suspend: the record goes
+    assert records.load(layout.record) is None
+    assert await service.ha_metadata_available(ref)
+
+    await service.delete_cluster(ref, delete_ha_data=True)
+    assert not (storage / "demo").exists()
+    assert not layout.ha_location.exists()
+    assert not await service.ha_metadata_available(ref)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flink_operator.config import parse_memory_size
-from flink_operator.flink.local import processes, records, zookeeper
+from flink_operator.flink.local import housekeeping, processes, records, zookeeper
 from flink_operator.flink.local.configuration import (
     Ports,
     config_file_name,
@@ -194,6 +194,8 @@ async def start_deployment(request: ClusterRequest, launch: Launch) -> ClusterRe
         total_cpu=total_cpu,
         total_memory_bytes=total_memory,
     )
+    if record.ha_storage:
+        housekeeping.remember_ha_storage(cluster, record.ha_storage)
     records.save(cluster.record, record)
     env = {**_base_env(), **distribution.environment(deployment.conf)}
     marker = str(deployment.conf)

@@ -6,6 +6,8 @@
     checkpoints/ savepoints/       default checkpoint and savepoint storage; outlive deployments
     ha/zookeeper/  ha/storage/     ZooKeeper data and high-availability.storageDir (kept until HA data
                                    is deleted)
+    ha/storage-location            the HA storage a resource configured elsewhere (outlives the record,
+                                   so HA data is found and removed after the cluster is gone)
     artifacts/<job>/               downloaded jars of session jobs
     deployments/<deployment-id>/   one per start: conf/ log/ tmp/ upload/ artifacts/
 ```
@@ -54,6 +56,10 @@ class ClusterLayout:
     @property
     def ha_storage(self) -> Path:
         return self.ha / "storage"
+
+    @property
+    def ha_location(self) -> Path:
+        return self.ha / "storage-location"
 
     @property
     def deployments(self) -> Path:

@@ -242,13 +242,12 @@ class LocalFlinkService:
         layout = self._layout(ref)
         async with self._lock(ref):
             record = self._record(ref)
+            ha_storage = self._ha_storage(ref)
             if record is not None:
                 await self._stop(record)
                 records.remove(layout.record)
             if delete_ha_data:
-                await asyncio.to_thread(
-                    housekeeping.delete_ha_data, layout, record.ha_storage if record else None
-                )
+                await asyncio.to_thread(housekeeping.delete_ha_data, layout, ha_storage)
 
     async def stop_all(self) -> None:
         """Stop every cluster this state dir knows (HA data and checkpoints are kept)."""
@@ -512,8 +511,17 @@ class LocalFlinkService:
         return sorted((p for p in base.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
 
     def _ha_storage(self, ref: ClusterRef) -> str:
+        """Where the cluster's HA data lives: its record's storage, else the location remembered for a
+        deleted cluster whose HA data was kept, else the default directory."""
         record = self._record(ref)
-        return (record.ha_storage if record else None) or str(self._layout(ref).ha_storage)
+        if record is not None and record.ha_storage:
+            return record.ha_storage
+        layout = self._layout(ref)
+        try:
+            remembered = layout.ha_location.read_text(encoding="utf-8").strip()
+        except OSError:
+            remembered = ""
+        return remembered or str(layout.ha_storage)
 
     # ------------------------------------------------------------------ scaling and metrics
 
