@@ -41,6 +41,10 @@ from flink_operator.cli import webhook as _webhook  # noqa: E402
 
 _webhook.register(app)
 
+from flink_operator.cli import local as _local  # noqa: E402
+
+_local.register(app)
+
 
 def main() -> None:
     app()
