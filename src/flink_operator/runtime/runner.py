@@ -7,7 +7,10 @@ at most as many at once as the shared `slots` semaphore allows (None: no bound),
 the limit: deferred, not dropped; user-driven work has a larger allowance, see `rate_limit`).
 
 After a reconcile: success resets the key's retry count and sets its next timer from `Result` (replacing
-any pending one; `requeue_after=0` re-queues as EVENT work, later timers as PERIODIC). An exception
+any pending one; `requeue_after=0` re-queues as EVENT work, later timers as PERIODIC). The immediate
+follow-up of a user-driven reconcile (`requeue_after=0` after a USER one: the next step of the same change,
+e.g. redeploying after stop-with-savepoint) gets the user's rate-limit allowance once; later follow-ups do
+not, so a controller that keeps re-queuing itself is still capped. An exception
 schedules a retry after the `RetryPolicy` delay; when attempts are exhausted the reconciler's
 `on_retries_exhausted` decides (default: wait for the next change). `NotLeader` ends nothing but the
 current reconcile: the manager is already stopping the term. When a reconciled key no longer exists, its
@@ -76,6 +79,8 @@ class ControllerRunner:
         self.stats = RunnerStats()
         self._slots = slots
         self._attempts: dict[ObjectKey, int] = {}
+        self._continuing: set[ObjectKey] = set()
+        """Keys whose next reconcile continues a user-driven one (urgent for the rate limiter, once)."""
         self._tasks: set[asyncio.Task[None]] = set()
         self._dispatcher: asyncio.Task[None] | None = None
         self._reconciler: Reconciler | None = None
@@ -127,11 +132,13 @@ class ControllerRunner:
                 key, priority = await self.queue.get()
             except QueueShutDown:
                 return
-            delay = self.rate_limiter.acquire(key, loop.time(), urgent=priority is Priority.USER)
+            urgent = priority is Priority.USER or key in self._continuing
+            delay = self.rate_limiter.acquire(key, loop.time(), urgent=urgent)
             if delay > 0:
                 self.stats.rate_limited += 1
                 self.queue.defer(key, delay, priority)
                 continue
+            self._continuing.discard(key)
             if self._slots is not None:
                 # Taken after the key, so that controllers sharing the slots never park one on an empty
                 # queue.
@@ -160,7 +167,7 @@ class ControllerRunner:
         else:
             self.stats.succeeded += 1
             self._attempts.pop(key, None)
-            self._schedule(key, result)
+            self._schedule(key, result, continues_user_work=priority is Priority.USER)
         finally:
             if key not in self.store:
                 self._drop_memory(key)
@@ -168,11 +175,13 @@ class ControllerRunner:
             if self._slots is not None:
                 self._slots.release()
 
-    def _schedule(self, key: ObjectKey, result: Result) -> None:
+    def _schedule(self, key: ObjectKey, result: Result, *, continues_user_work: bool = False) -> None:
         if result.requeue_after is None:
             self.queue.cancel_timer(key)
         elif result.requeue_after == 0:
             self.queue.cancel_timer(key)
+            if continues_user_work:
+                self._continuing.add(key)
             self.queue.add(key, Priority.EVENT)
         else:
             self.queue.add_after(key, result.requeue_after, Priority.PERIODIC, keep_earlier=False)
@@ -206,6 +215,7 @@ class ControllerRunner:
         self.status.forget(key)
         self.rate_limiter.forget(key)
         self._attempts.pop(key, None)
+        self._continuing.discard(key)
 
     async def stop(self, grace: float) -> None:
         """Stop dispatching; wait up to `grace` seconds for running reconciles, then cancel them."""

@@ -190,6 +190,31 @@ async def test_rate_limiter_defers_a_hot_key_without_dropping_it(api: KubeApi, a
     assert times[2] - times[0] >= 0.95
 
 
+async def test_the_next_step_of_a_user_change_is_not_held_back_by_the_rate_limiter(
+    api: KubeApi, api_kubeconfig: Path
+) -> None:
+    await api.create(COUNTER, counter("c"))
+    steps = iter([Result.now(), Result.done(), Result.now(), Result.now(), Result.done()])
+
+    async def behaviour(_request: Request) -> Result:
+        return next(steps, Result.done())
+
+    probe = Probe(behaviour)
+    settings = {
+        "kubernetes.operator.rate-limiter.limit": "2",
+        "kubernetes.operator.rate-limiter.refresh-period": "3 s",
+    }
+    async with managed(api_kubeconfig, probe, **settings):
+        await until(lambda: len(probe.calls) == 2, what="creation and its next step")
+        await api.patch(COUNTER, "c", "default", {"spec": {"size": 7}})
+        await until(lambda: len(probe.calls) == 5, within=6, what="the change, its next step, one more")
+    times = probe.calls_for("c")
+    # The window's allowance (2) is used up by the creation; the change (a user's) and its immediate next
+    # step run at once; a second self-requested step waits for the window to end.
+    assert times[3] - times[2] < 0.5, times
+    assert times[4] - times[0] >= 2.9, times
+
+
 async def test_a_bad_parallelism_fails_start_up(api_kubeconfig: Path) -> None:
     client = client_for(api_kubeconfig)
     manager = Manager(client, DefaultConfiguration({"kubernetes.operator.reconcile.parallelism": "0"}),
