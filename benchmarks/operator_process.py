@@ -13,7 +13,8 @@ machine):
 - `F <call> <namespace/name> <start> <end>`: a cluster-lifecycle call of the FlinkService (deploy, cancel,
   delete) and when it ran; with `--capture-dir`, each deploy request is also pickled there as
   `<name>-<generation>.pickle` (so a baseline can start exactly the cluster the operator started);
-- `S {json}` every second: reconciles started, Kubernetes requests by method, queue contents.
+- `S {json}` every second: reconciles started, the time spent in reconciles so far (`busy_ms`), Kubernetes
+  requests by method, queue contents, reconciles deferred by the rate limiter.
 
 Not guaranteed: the wrapper reads the object from the cache once more per reconcile (a dict lookup).
 """
@@ -98,7 +99,10 @@ async def run(args: argparse.Namespace) -> None:
             if generation > seen.get(request, 0):
                 seen[request] = generation
                 out.write(f"L {request.namespace}/{request.name} {generation} {started:.6f}\n")
-        return await original(self, request)
+        try:
+            return await original(self, request)
+        finally:
+            counters["busy_ms"] += round(1000 * (time.monotonic() - started))
 
     FlinkDeploymentController.reconcile = traced  # type: ignore[method-assign]
 
@@ -150,9 +154,11 @@ async def run(args: argparse.Namespace) -> None:
             queued = runner.queue.pending_by_class() if runner is not None else {}
             out.write("S " + json.dumps({
                 "reconciles": counters["reconciles"],
+                "busy_ms": counters["busy_ms"],
                 "requests": dict(manager.api.request_counts),
                 "queued": {p.name: n for p, n in queued.items()},
                 "running": runner.running if runner is not None else 0,
+                "rate_limited": runner.stats.rate_limited if runner is not None else 0,
                 "rpc_calls": getattr(flink, "rpc_calls", 0),
             }) + "\n")
 
@@ -211,6 +217,11 @@ class OperatorOutput:
     def first_seen(seen: dict[str, list[tuple[int, float]]], key: str, generation: int) -> float | None:
         times = [at for g, at in seen.get(key, []) if g >= generation]
         return min(times) if times else None
+
+    def first_call(self, call: str, key: str, after: float) -> float:
+        """When the first `call` for `key` at or after `after` started (NaN if there was none)."""
+        found = [s for c, k, s, _ in self.calls if c == call and k == key and s >= after]
+        return min(found) if found else float("nan")
 
     def writes(self) -> int:
         return sum(n for method, n in (self.stats.get("requests") or {}).items() if method != "GET")

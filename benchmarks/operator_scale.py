@@ -157,6 +157,7 @@ async def steady_state(
         "writes": writes,
         "writes_by_resource": dict(by_resource),
         "reconciles_per_s": (after["reconciles"] - before["reconciles"]) / (took + 1.1),
+        "steady_busy": (after["busy_ms"] - before["busy_ms"]) / 1000 / (took + 1.1),
         "cpu_share": (cpu_after - cpu_before) / (took + 1.1),
         "queued": after.get("queued", {}),
     }
@@ -188,6 +189,7 @@ async def user_changes(
                 raise SystemExit(f"changing {name} failed: {response.status} {body}")
         sent.append((f"{NAMESPACE}/{name}", int(body["metadata"]["generation"]), at))
     changes_s = time.monotonic() - started
+    first_call = len(output.calls)
     cpu_share = (proc_figures(pid).cpu_s - cpu_before) / changes_s
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and any(  # noqa: ASYNC110 - the operator reports through a pipe
@@ -195,6 +197,10 @@ async def user_changes(
     ):
         await asyncio.sleep(0.05)
     during = output.history[first_stats:]
+    durations: dict[str, list[float]] = {}
+    for call, _, begun, ended in output.calls[:first_call]:
+        if begun >= started:
+            durations.setdefault(call, []).append(ended - begun)
     latencies, delivery, queueing = [], [], []
     for key, generation, at in sent:
         start = output.first_seen(output.starts, key, generation)
@@ -216,6 +222,10 @@ async def user_changes(
         "samples": len(latencies),
         "missing": len(sent) - len(latencies),
         "changes_cpu_share": cpu_share,
+        "changes_busy": (during[-1]["busy_ms"] - during[0]["busy_ms"]) / 1000 / max(1, len(during) - 1)
+        if len(during) > 1 else float("nan"),
+        "flink_calls": {call: (len(d), 1000 * percentile(d, 50), 1000 * percentile(d, 99))
+                        for call, d in sorted(durations.items())},
         "max_running": max((s.get("running", 0) for s in during), default=0),
         "max_queued": {
             cls: max((s.get("queued", {}).get(cls, 0) for s in during), default=0)
@@ -289,7 +299,8 @@ def describe(r: dict[str, Any]) -> str:
         Row("operator RSS", f"<= {goal_rss:g} MB", f"{r['rss_mb']:.0f} MB (peak {r['peak_rss_mb']:.0f} MB, "
             f"{r['rss_stable_mb']:.0f} MB when all STABLE)", r["peak_rss_mb"] <= goal_rss),
         Row("operator CPU, steady state", "", f"{100 * r['cpu_share']:.0f} % of one core "
-            f"({r['reconciles_per_s']:.0f} periodic reconciles/s)", None),
+            f"({r['reconciles_per_s']:.0f} periodic reconciles/s, {r['steady_busy']:.1f} in flight on "
+            "average)", None),
         Row("operator CPU, during user changes", "", f"{100 * r['changes_cpu_share']:.0f} % of one core",
             None),
         Row("Kubernetes writes per resource, steady", "0", f"{per_resource:.3f} ({resource_writes} in "
@@ -303,8 +314,10 @@ def describe(r: dict[str, Any]) -> str:
         f"  other processes: emulator RSS {r['emulator_rss_mb']:.0f} MB, fake Flink RSS "
         f"{r['flink_rss_mb']:.0f} MB; {r['load_after']} at the end",
     ]
-    notes.append(f"  while changes were made: at most {r['max_running']} reconciles running at once, queued "
-                 f"at most {r['max_queued']}")
+    notes.append(f"  while changes were made: {r['changes_busy']:.1f} reconciles in flight on average, "
+                 f"at most {r['max_running']} at once (the parallelism bound), queued "
+                 f"at most {r['max_queued']}; cluster calls (count, p50/p99 ms): "
+                 + ", ".join(f"{c} {n} {p50:.0f}/{p99:.0f}" for c, (n, p50, p99) in r["flink_calls"].items()))
     if resource_writes:
         notes.append(f"  steady-state writes: {r['writes']}")
     return table(head, rows) + "\n" + "\n".join(notes)
