@@ -81,6 +81,10 @@ async def stop_background(paths: LocalPaths, *, keep_clusters: bool, within: flo
             os.kill(holder.pid, signal.SIGKILL)
             report.killed = True
             await asyncio.to_thread(instance.wait_released, paths, within=10.0)
+        # The lock goes at the end of its shutdown; the interpreter still has to exit.
+        deadline = time.monotonic() + 10.0
+        while holder.alive() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
     emulator = await asyncio.to_thread(emulator_process.running, paths)
     if emulator is not None:
         await emulator_process.stop(paths, emulator)

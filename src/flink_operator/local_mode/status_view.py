@@ -21,6 +21,8 @@ def _styled(value: str | None) -> str:
 
 def render_status(report: StatusReport, console: Console | None = None) -> None:
     out = console or Console(highlight=False)
+    if not out.is_terminal:
+        out.width = 240  # piped: keep rows whole rather than squeezed into 80 columns
     if report.running:
         where = escape(report.state_dir)
         out.print(f"local mode [green]running[/green] (pid {report.pid}, {report.phase}) in {where}")
