@@ -61,6 +61,12 @@ def start_detached(paths: LocalPaths, up_arguments: list[str], *, within: float)
         time.sleep(0.1)
 
 
+def _wait_exited(record: instance.InstanceRecord, within: float) -> None:
+    deadline = time.monotonic() + within
+    while record.alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 @dataclass
 class DownReport:
     stopped_instance: int | None = None
@@ -82,9 +88,7 @@ async def stop_background(paths: LocalPaths, *, keep_clusters: bool, within: flo
             report.killed = True
             await asyncio.to_thread(instance.wait_released, paths, within=10.0)
         # The lock goes at the end of its shutdown; the interpreter still has to exit.
-        deadline = time.monotonic() + 10.0
-        while holder.alive() and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
+        await asyncio.to_thread(_wait_exited, holder, 10.0)
     emulator = await asyncio.to_thread(emulator_process.running, paths)
     if emulator is not None:
         await emulator_process.stop(paths, emulator)
