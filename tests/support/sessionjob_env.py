@@ -40,6 +40,7 @@ from flink_operator.controllers.snapshot.job_hooks import JobSnapshots
 from flink_operator.flink.service import ClusterRef, ClusterRequest, JobManagerStatus
 from flink_operator.plugins._host import PluginHost
 from flink_operator.runtime import EVENT, Manager, status_code
+from flink_operator.testing.fake_flink_jobs import FakeJob
 from flink_operator.testing.fake_runtime import FakeFlinkService
 from flink_operator.validation import DefaultValidator
 from kube_emulator import EmbeddedApiServer
@@ -326,9 +327,11 @@ class SessionJobEnv(OperatorEnv):
             return {}
         return {jid: job.state.value for jid, job in cluster.jobs.items()}
 
-    def counter(self, session: str, jid: str, *, namespace: str = "default") -> int:
-        job = self.fake.cluster(ClusterRef(namespace, session)).jobs[jid]
-        return int(job.count())
+    def fake_job(self, session: str, jid: str | None, *, namespace: str = "default") -> FakeJob:
+        """The fake's job `jid` on the session cluster (KeyError when it does not know it)."""
+        return self.fake.cluster(ClusterRef(namespace, session)).jobs[jid or ""]
+
+    job_kind = FLINK_SESSION_JOB
 
     # ------------------------------------------------------------------ plumbing
 

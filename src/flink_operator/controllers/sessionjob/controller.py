@@ -184,7 +184,10 @@ async def gather_facts(
     checkpoint = None
     checked = False
     lost = wanted.job_id is not None and job is None and job_error is None
-    if job_error is None and status.job_status.job_id and (wanted.latest_checkpoint or (lost and stateful)):
+    # A job that stopped (now or before) or got lost restores from its latest retained checkpoint.
+    stopped = job is not None and job.terminal
+    need = wanted.latest_checkpoint or (stateful and (lost or stopped))
+    if job_error is None and status.job_status.job_id and need:
         try:
             checkpoint = await flink.latest_checkpoint(ref, status.job_status.job_id)
             checked = True
