@@ -169,13 +169,26 @@ def demo(
     port: Annotated[int, typer.Option(help="Port of the API emulator (0 picks a free one).")] = 0,
     timeout: Annotated[float, typer.Option(help="Seconds each wait may take before the demo fails.")] = 300.0,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also print the operator's log.")] = False,
+    earlier: Annotated[
+        list[str] | None,
+        typer.Option("--earlier-phase", hidden=True, help="NAME=SECONDS of a phase run before (the set-up)."),
+    ] = None,
 ) -> None:
     """Start everything, run an example FlinkDeployment to STABLE, show its Web UI, delete it, stop."""
     from flink_operator.local_mode.demo import run_demo
     from flink_operator.local_mode.display import Display
 
     options = _options(state_dir, port, None, False, None, None)
-    raise typer.Exit(run_demo(options, Display(), example=example, timeout=timeout, verbose=verbose))
+    display = Display()
+    for value in earlier or []:
+        name, _, seconds = value.rpartition("=")
+        try:
+            display.phases.append((name or value, float(seconds)))
+        except ValueError as error:
+            raise typer.BadParameter(
+                f"{value!r}: expected NAME=SECONDS", param_hint="--earlier-phase"
+            ) from error
+    raise typer.Exit(run_demo(options, display, example=example, timeout=timeout, verbose=verbose))
 
 
 def register(app: typer.Typer) -> None:

@@ -1,8 +1,9 @@
 """What `local up` runs with: the command-line options and the operator configuration built from them.
 
-The operator configuration is layered, later layers winning: laptop defaults (`LAPTOP_DEFAULTS`), the
-`--config` file, the environment (`FLINK_OPERATOR_*`, as for `flink-operator run`), then `-D key=value`
-overrides. The local runtime's state directory always follows `--state-dir`. Pure functions only.
+The operator configuration is layered, later layers winning: laptop defaults (`LAPTOP_DEFAULTS`) and the
+Flink distributions found beside the project (`distributions`), the `--config` file, the environment
+(`FLINK_OPERATOR_*`, as for `flink-operator run`), then `-D key=value` overrides. The local runtime's state
+directory always follows `--state-dir`. Pure functions only.
 """
 
 from __future__ import annotations
@@ -75,12 +76,13 @@ def parse_overrides(values: list[str]) -> dict[str, str]:
 def operator_values(
     paths: LocalPaths,
     *,
+    discovered: Mapping[str, str] | None = None,
     file_values: Mapping[str, str] | None = None,
     env_values: Mapping[str, str] | None = None,
     overrides: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """The flat operator configuration of a local run (see the module docstring for the layering)."""
-    values = {**LAPTOP_DEFAULTS, USRLIB_DIR_KEY: str(paths.usrlib)}
+    values = {**LAPTOP_DEFAULTS, USRLIB_DIR_KEY: str(paths.usrlib), **(discovered or {})}
     values.update(file_values or {})
     values.update(env_values or {})
     values.update(overrides or {})
@@ -89,7 +91,10 @@ def operator_values(
 
 
 def operator_configuration(
-    options: LocalOptions, environ: Mapping[str, str] | None = None
+    options: LocalOptions,
+    environ: Mapping[str, str] | None = None,
+    *,
+    discovered: Mapping[str, str] | None = None,
 ) -> DefaultConfiguration:
     """Read `--config`, the environment and the overrides; check every value. Raises ConfigError."""
     paths = options.paths
@@ -106,7 +111,11 @@ def operator_configuration(
     if options.overrides:
         sources.append("-D options")
     values = operator_values(
-        paths, file_values=file_values, env_values=env_values, overrides=options.overrides
+        paths,
+        discovered=discovered,
+        file_values=file_values,
+        env_values=env_values,
+        overrides=options.overrides,
     )
     problems = check_values(values)
     if problems:

@@ -26,6 +26,7 @@ from flink_operator.flink.local.jobs import COUNTER_JOB_SOURCES, JobBuildError
 from flink_operator.local_mode import emulator_process, instance
 from flink_operator.local_mode.crds import install_crds
 from flink_operator.local_mode.display import Display
+from flink_operator.local_mode.distributions import discovered_flink_homes
 from flink_operator.local_mode.emulator_process import EmulatorHandle
 from flink_operator.local_mode.operator_host import identity_for, start_local_operator
 from flink_operator.local_mode.settings import LocalOptions, operator_configuration, usrlib_dir
@@ -70,7 +71,11 @@ class LocalStack:
     # ------------------------------------------------------------------------------------------ start
 
     async def start(self) -> None:
-        self.configuration = operator_configuration(self.options)
+        discovered = discovered_flink_homes(Path.cwd())
+        self.configuration = operator_configuration(self.options, discovered=discovered)
+        for key, home in discovered.items():
+            if self.configuration.values.get(key) == home:
+                self.display.note(f"Flink {key.rsplit('.', 1)[1]} found", home)
         self.claim = instance.claim(self.paths, detached=self.detached)
         await self._start_emulator()
         assert self.emulator is not None

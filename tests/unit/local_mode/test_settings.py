@@ -76,3 +76,23 @@ def test_paths_live_under_the_state_dir(tmp_path: Path) -> None:
     assert paths.cluster == tmp_path / "cluster"
     assert paths.operator_log == tmp_path / "logs" / "operator.log"
     assert LocalPaths.of(None).root == DEFAULT_STATE_DIR.absolute()
+
+
+def test_flink_distributions_beside_the_project_are_found(tmp_path: Path) -> None:
+    from flink_operator.local_mode.distributions import discovered_flink_homes
+
+    home = tmp_path / ".venv-flink120" / "lib" / "python3.11" / "site-packages" / "pyflink"
+    (home / "lib").mkdir(parents=True)
+    (home / "conf").mkdir()
+    (home / "bin").mkdir()
+    (home / "bin" / "bash-java-utils.jar").write_bytes(b"PK")
+    (home / "lib" / "flink-dist-1.20.5.jar").write_bytes(b"PK")
+    (tmp_path / ".venv-flink-broken" / "lib" / "python3.11" / "site-packages" / "pyflink").mkdir(parents=True)
+    found = discovered_flink_homes(tmp_path)
+    assert found == {"kubernetes.operator.local.flink-home.v1_20": str(home)}
+    values = operator_values(
+        LocalPaths.of(tmp_path),
+        discovered=found,
+        overrides={"kubernetes.operator.local.flink-home.v1_20": "/mine"},
+    )
+    assert values["kubernetes.operator.local.flink-home.v1_20"] == "/mine", "configured homes win"
