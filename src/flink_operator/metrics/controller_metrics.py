@@ -70,6 +70,14 @@ class ReconcileMetrics:
             ("kind", "type", "reason"), registry=registry,
         )
 
+    def prepare(self, kind: str) -> None:
+        """Export zeros for `kind` before its first reconcile (without resource labels), so that rates and
+        alerts over these counters never meet an absent series."""
+        if self.resource_labels:
+            return
+        for counter in (self.started, self.finished, self.failed, self.retries):
+            counter.labels(kind)
+
     def labels(self, kind: str, key: ObjectKey) -> tuple[str, ...]:
         return (kind, key.namespace, key.name) if self.resource_labels else (kind,)
 

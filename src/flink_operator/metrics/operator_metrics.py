@@ -125,6 +125,8 @@ class OperatorMetrics:
         if any(spec is done for done in self._instrumented):
             return spec
         kind = spec.kind.kind
+        if self.reconciles is not None:
+            self.reconciles.prepare(kind)
         tracked = self.lifecycle is not None and kind in LIFECYCLE_KINDS
         instrumented = dataclasses.replace(
             spec,
