@@ -136,9 +136,13 @@ class SessionJobEnv(OperatorEnv):
         directory: Path,
         flink: FakeFlinkService,
         config: Mapping[str, str] | None = None,
+        *,
+        service: Any = None,
     ) -> None:
+        """`service`: what the operator calls (e.g. a `PausingFlink` around `flink`); default `flink`."""
         super().__init__(api_server, directory, flink, {**SESSION_FAST, **(config or {})})
         self.fake = flink
+        self.service = service if service is not None else flink
         self.handles: list[_ControllerHandle] = []
 
     async def start_operator(self, identity: str = "operator-1") -> Any:
@@ -158,10 +162,10 @@ class SessionJobEnv(OperatorEnv):
             health_port=-1,
         )
         deps = SessionJobControllerDeps(
-            flink=self.fake,
+            flink=self.service,
             plugins=plugins,
             bridge=ListenerBridge(plugins.listeners, FlinkSessionJob),
-            snapshots=JobSnapshots(self.fake),
+            snapshots=JobSnapshots(self.service),
         )
         manager.add(session_job_controller_spec(deps))
         await manager.start()
