@@ -122,8 +122,17 @@ class LocalStack:
                 self.emulator = adopted
                 phase["detail"] = f"adopted, {adopted.url}"
                 return
+            starting = asyncio.ensure_future(
+                asyncio.to_thread(emulator_process.start, self.paths, self.options.port)
+            )
             try:
-                self.emulator = await asyncio.to_thread(emulator_process.start, self.paths, self.options.port)
+                self.emulator = await asyncio.shield(starting)
+            except asyncio.CancelledError:
+                # Interrupted while the process starts: let the start finish (it is bounded) so that
+                # shutdown stops the emulator instead of leaving it behind.
+                with contextlib.suppress(Exception):
+                    self.emulator = await starting
+                raise
             except emulator_process.EmulatorError as error:
                 raise StackError(str(error)) from error
             phase["detail"] = self.emulator.url
