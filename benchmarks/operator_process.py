@@ -14,7 +14,8 @@ machine):
   delete) and when it ran; with `--capture-dir`, each deploy request is also pickled there as
   `<name>-<generation>.pickle` (so a baseline can start exactly the cluster the operator started);
 - `S {json}` every second: reconciles started, the time spent in reconciles so far (`busy_ms`), Kubernetes
-  requests by method, queue contents, reconciles deferred by the rate limiter.
+  requests by method, queue contents, reconciles deferred by the rate limiter, and within that second the
+  most reconciles in flight (`running_max`) and the longest event-loop stall (`lag_max_ms`).
 
 Not guaranteed: the wrapper reads the object from the cache once more per reconcile (a dict lookup).
 """
@@ -158,13 +159,24 @@ async def run(args: argparse.Namespace) -> None:
                 "requests": dict(manager.api.request_counts),
                 "queued": {p.name: n for p, n in queued.items()},
                 "running": runner.running if runner is not None else 0,
+                "running_max": window["running_max"],
+                "lag_max_ms": round(window["lag_max_ms"]),
                 "rate_limited": runner.stats.rate_limited if runner is not None else 0,
                 "rpc_calls": getattr(flink, "rpc_calls", 0),
             }) + "\n")
+            window.update(running_max=0, lag_max_ms=0.0)
+
+    window = {"running_max": 0, "lag_max_ms": 0.0}
 
     async def flush_often() -> None:
+        """Flushes the report every 10 ms, and notes how late this loop wakes (event-loop lag) and the most
+        reconciles in flight within each report's second."""
         while True:
+            due = time.monotonic() + 0.01
             await asyncio.sleep(0.01)
+            window["lag_max_ms"] = max(window["lag_max_ms"], 1000 * (time.monotonic() - due))
+            if manager.runners:
+                window["running_max"] = max(window["running_max"], manager.runners[0].running)
             out.flush()
 
     tasks = [asyncio.create_task(report()), asyncio.create_task(flush_often())]

@@ -19,8 +19,8 @@ Per count it:
 Goals: change -> reconcile start p99 <= 100 ms at 1k, <= 1 s at 10k; operator RSS <= 150 MB at 1k,
 <= 300 MB at 10k; 0 Kubernetes writes per resource in steady state.
 
-Usage: python benchmarks/operator_scale.py [--count 1000,10000] [--interval 15] [--steady 20]
-       [--changes 200] [--rate 10] [--quick]
+Usage: python benchmarks/operator_scale.py [--count 1000,10000] [--interval S] [--steady S]
+       [--changes 200] [--rate 10] [--quick] [--set KEY=VALUE]
 """
 
 from __future__ import annotations
@@ -142,11 +142,13 @@ async def steady_state(
     await emulator.clear_log()
     await asyncio.sleep(1.5)  # a fresh stats line
     before, cpu_before = dict(output.stats), proc_figures(pid).cpu_s
+    first_stats = len(output.history)
     started = time.monotonic()
     await asyncio.sleep(args.steady)
     took = time.monotonic() - started
     await asyncio.sleep(1.1)
     after, cpu_after = dict(output.stats), proc_figures(pid).cpu_s
+    window = output.history[first_stats:]
     writes = await emulator.writes()
     by_resource: Counter[str] = Counter()
     for key, n in writes.items():
@@ -160,6 +162,8 @@ async def steady_state(
         "steady_busy": (after["busy_ms"] - before["busy_ms"]) / 1000 / (took + 1.1),
         "cpu_share": (cpu_after - cpu_before) / (took + 1.1),
         "queued": after.get("queued", {}),
+        "steady_running_max": max((s.get("running_max", 0) for s in window), default=0),
+        "steady_lag_ms": sorted(s.get("lag_max_ms", 0) for s in window),
     }
 
 
@@ -226,7 +230,8 @@ async def user_changes(
         if len(during) > 1 else float("nan"),
         "flink_calls": {call: (len(d), 1000 * percentile(d, 50), 1000 * percentile(d, 99))
                         for call, d in sorted(durations.items())},
-        "max_running": max((s.get("running", 0) for s in during), default=0),
+        "max_running": max((s.get("running_max", 0) for s in during), default=0),
+        "changes_lag_ms": sorted(s.get("lag_max_ms", 0) for s in during),
         "max_queued": {
             cls: max((s.get("queued", {}).get(cls, 0) for s in during), default=0)
             for cls in ("USER", "EVENT", "PERIODIC")
@@ -234,8 +239,13 @@ async def user_changes(
     }
 
 
-async def run_count(args: argparse.Namespace, count: int, workdir: Path) -> dict[str, Any]:
+async def run_count(options: argparse.Namespace, count: int, workdir: Path) -> dict[str, Any]:
+    args = argparse.Namespace(**vars(options))
     args.current_count = count
+    if args.interval is None:
+        args.interval = 15.0 if count <= 2000 else 60.0
+    if args.steady is None:
+        args.steady = max(30.0, 1.5 * args.interval)
     kubeconfig = workdir / f"kubeconfig-{count}"
     config_file = workdir / f"config-{count}.yaml"
     config_file.write_text("".join(f"{k}: {json.dumps(v)}\n" for k, v in operator_config(args).items()))
@@ -280,6 +290,10 @@ async def run_count(args: argparse.Namespace, count: int, workdir: Path) -> dict
         await emulator.stop()
 
 
+def _median(values: list[float]) -> float:
+    return percentile(values, 50) if values else 0.0
+
+
 def describe(r: dict[str, Any]) -> str:
     count = r["count"]
     goal_p99, goal_rss = (100.0, 150.0) if count <= 1000 else (1000.0, 300.0)
@@ -314,10 +328,15 @@ def describe(r: dict[str, Any]) -> str:
         f"  other processes: emulator RSS {r['emulator_rss_mb']:.0f} MB, fake Flink RSS "
         f"{r['flink_rss_mb']:.0f} MB; {r['load_after']} at the end",
     ]
+    notes.append(f"  steady state: at most {r['steady_running_max']} reconciles in flight; event-loop stalls "
+                 f"per second: median {_median(r['steady_lag_ms']):.0f} ms, "
+                 f"max {max(r['steady_lag_ms'] or [0]):.0f} ms")
     notes.append(f"  while changes were made: {r['changes_busy']:.1f} reconciles in flight on average, "
-                 f"at most {r['max_running']} at once (the parallelism bound), queued "
+                 f"at most {r['max_running']} at once, queued "
                  f"at most {r['max_queued']}; cluster calls (count, p50/p99 ms): "
                  + ", ".join(f"{c} {n} {p50:.0f}/{p99:.0f}" for c, (n, p50, p99) in r["flink_calls"].items()))
+    notes.append(f"  event-loop stalls per second while changes were made: median "
+                 f"{_median(r['changes_lag_ms']):.0f} ms, max {max(r['changes_lag_ms'] or [0]):.0f} ms")
     if resource_writes:
         notes.append(f"  steady-state writes: {r['writes']}")
     return table(head, rows) + "\n" + "\n".join(notes)
@@ -326,9 +345,11 @@ def describe(r: dict[str, Any]) -> str:
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", default="1000,10000", help="resource counts, comma-separated")
-    parser.add_argument("--interval", type=float, default=15.0,
-                        help="kubernetes.operator.reconcile.interval in seconds (the Helm chart's 15 s)")
-    parser.add_argument("--steady", type=float, default=30.0, help="steady-state window (s), > interval")
+    parser.add_argument("--interval", type=float,
+                        help="kubernetes.operator.reconcile.interval in seconds (default: the Helm chart's "
+                        "15 s up to 2,000 resources, the operator's default 60 s above)")
+    parser.add_argument("--steady", type=float,
+                        help="steady-state window in seconds (default: 1.5 x the interval, at least 30)")
     parser.add_argument("--settle", type=float, default=5.0, help="pause after all are STABLE (s)")
     parser.add_argument("--changes", type=int, default=200)
     parser.add_argument("--rate", type=float, default=10.0, help="user changes per second")
@@ -342,7 +363,7 @@ async def main() -> None:
     parser.add_argument("--json", action="store_true", help="also print the raw figures as JSON")
     args = parser.parse_args()
     if args.quick:
-        args.interval, args.steady, args.settle = min(args.interval, 2.0), 3.0, 0.5
+        args.interval, args.steady, args.settle = min(args.interval or 2.0, 2.0), 3.0, 0.5
         args.changes, args.rate = min(args.changes, 10), 20.0
         args.set = [*(args.set or []), "kubernetes.operator.observer.progress-check.interval=1 s",
                     "kubernetes.operator.observer.rest-ready.delay=0 s"]
