@@ -19,7 +19,7 @@ from flink_operator.api import (
     SnapshotTriggerType,
     write_spec_with_meta,
 )
-from flink_operator.config import IntervalSchedule
+from flink_operator.config import CronSchedule, IntervalSchedule
 from flink_operator.controllers.common.events import Reason
 from flink_operator.controllers.snapshot.job_snapshots import (
     JobSnapshotInputs,
@@ -278,3 +278,17 @@ def test_nothing_is_triggered_for_a_job_that_is_not_running() -> None:
     for state in (FlinkJobState.RECONCILING, FlinkJobState.FAILED, None):
         plan = trigger_job_snapshots(inputs(status(state=state, nonce=1), savepoint_nonce=2))
         assert plan.create == () and plan.legacy_trigger is None
+
+
+def test_a_schedule_that_can_never_fire_is_reported_once() -> None:
+    settings = SnapshotSettings(periodic_savepoint=CronSchedule("0 0 2 1 * MON"))
+    plan = trigger_job_snapshots(inputs(settings=settings))
+    (event,) = plan.events
+    assert event.reason == Reason.VALIDATION_ERROR and event.once
+    assert (
+        "kubernetes.operator.periodic.savepoint.interval" in event.message
+        and "both restricted" in event.message
+    )
+    assert (
+        trigger_job_snapshots(inputs(settings=SnapshotSettings(periodic_savepoint=EVERY_HOUR))).events == ()
+    )

@@ -248,7 +248,7 @@ class JobSnapshots:
         plan = trigger_job_snapshots(inputs)
         for kind in plan.periodic:
             self.timestamps.record(call.uid, kind, inputs.now_ms)
-        events: list[EventSpec] = []
+        events: list[EventSpec] = list(plan.events)
         status = inputs.status
         if plan.create:
             created = True

@@ -34,7 +34,8 @@ from flink_operator.api import (
     SavepointFormatType,
     SnapshotTriggerType,
 )
-from flink_operator.controllers.common.events import EventSpec
+from flink_operator.controllers.common import events as ev
+from flink_operator.controllers.common.events import Component, EventSpec, Reason
 from flink_operator.controllers.snapshot import legacy
 from flink_operator.controllers.snapshot.naming import is_operator_snapshot, operator_snapshot
 from flink_operator.controllers.snapshot.retention import (
@@ -48,7 +49,7 @@ from flink_operator.controllers.snapshot.retention import (
 from flink_operator.controllers.snapshot.settings import SnapshotSettings
 from flink_operator.controllers.snapshot.steps import Poll
 from flink_operator.controllers.snapshot.summary import SnapshotSummary
-from flink_operator.controllers.snapshot.triggers import TriggerRequest, should_trigger
+from flink_operator.controllers.snapshot.triggers import TriggerRequest, schedule_error, should_trigger
 from flink_operator.flink.service import SnapshotKind
 
 St = TypeVar("St", bound=CommonStatus)
@@ -155,7 +156,12 @@ def observe_job_snapshots(inputs: JobSnapshotInputs[St]) -> ObservePlan[St]:
             requeue = inputs.settings.progress_check_interval
             continue
         observed = legacy.observe_trigger(
-            status, kind, poll, now_ms=inputs.now_ms, settings=inputs.settings, nonce=inputs.nonce(kind),
+            status,
+            kind,
+            poll,
+            now_ms=inputs.now_ms,
+            settings=inputs.settings,
+            nonce=inputs.nonce(kind),
             first_attempt_ms=inputs.first_attempt_ms.get(kind),
         )
         status = cast(St, observed.status)
@@ -197,7 +203,10 @@ def observe_job_snapshots(inputs: JobSnapshotInputs[St]) -> ObservePlan[St]:
         for kind in KINDS:
             delete.extend(
                 snapshots_to_delete(
-                    inputs.snapshots, kind, policy_for(kind, inputs.settings), inputs.now_ms,
+                    inputs.snapshots,
+                    kind,
+                    policy_for(kind, inputs.settings),
+                    inputs.now_ms,
                     protected_paths=protected,
                 )
             )
@@ -214,8 +223,9 @@ def observe_job_snapshots(inputs: JobSnapshotInputs[St]) -> ObservePlan[St]:
         now_ms=inputs.now_ms,
         protected_paths=protected | snapshot_paths | pending_creates,
     )
-    return ObservePlan(status, tuple(events), tuple(create), tuple(delete), tuple(prune), frozenset(hold),
-                       requeue)
+    return ObservePlan(
+        status, tuple(events), tuple(create), tuple(delete), tuple(prune), frozenset(hold), requeue
+    )
 
 
 def drop_history_entry(status: St, entry: Savepoint) -> St:
@@ -248,6 +258,8 @@ class TriggerPlan(Generic[St]):
     legacy_trigger: LegacyTrigger | None = None
     periodic: tuple[SnapshotKind, ...] = ()
     """Kinds whose periodic snapshot was triggered now (remember the time even if the trigger fails)."""
+    events: tuple[EventSpec, ...] = ()
+    """A schedule that can never fire (a cron expression Quartz refuses), once per expression."""
 
 
 def _in_flight(inputs: JobSnapshotInputs[Any], kind: SnapshotKind) -> bool:
@@ -257,6 +269,26 @@ def _in_flight(inputs: JobSnapshotInputs[Any], kind: SnapshotKind) -> bool:
         s.kind is kind and s.in_flight and not s.deleting and is_operator_snapshot(s.name, inputs.name, kind)
         for s in inputs.snapshots
     )
+
+
+def schedule_warnings(settings: SnapshotSettings) -> tuple[EventSpec, ...]:
+    """A `ValidationError` warning per periodic schedule that can never fire (recorded once per text)."""
+    warnings = []
+    for noun, schedule in (
+        ("savepoint", settings.periodic_savepoint),
+        ("checkpoint", settings.periodic_checkpoint),
+    ):
+        problem = schedule_error(schedule)
+        if problem is not None:
+            message = (
+                f"kubernetes.operator.periodic.{noun}.interval is not usable, no periodic {noun}s: {problem}"
+            )
+            warnings.append(
+                ev.warning(
+                    Reason.VALIDATION_ERROR, Component.OPERATOR, message, message_key=message, once=True
+                )
+            )
+    return tuple(warnings)
 
 
 def trigger_job_snapshots(inputs: JobSnapshotInputs[St]) -> TriggerPlan[St]:
@@ -310,7 +342,13 @@ def trigger_job_snapshots(inputs: JobSnapshotInputs[St]) -> TriggerPlan[St]:
             continue  # one REST trigger per reconcile; the other kind follows at the next one
         if trigger_type is SnapshotTriggerType.PERIODIC:
             periodic.append(kind)
-    return TriggerPlan(status if changed else inputs.status, tuple(create), legacy_trigger, tuple(periodic))
+    return TriggerPlan(
+        status if changed else inputs.status,
+        tuple(create),
+        legacy_trigger,
+        tuple(periodic),
+        schedule_warnings(inputs.settings),
+    )
 
 
 def with_hold(inputs: JobSnapshotInputs[St], plan: ObservePlan[St]) -> JobSnapshotInputs[St]:
