@@ -16,6 +16,7 @@ import contextlib
 import json
 import os
 import re
+import signal
 import sys
 import time
 from dataclasses import dataclass
@@ -151,7 +152,7 @@ def _listening_url(log: Path, offset: int) -> str | None:
 
 def _kill(record: ProcessRecord) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.kill(record.pid, 9)
+        os.kill(record.pid, signal.SIGKILL)
 
 
 async def stop(paths: LocalPaths, handle: EmulatorHandle, *, grace: float = 10.0) -> None:

@@ -14,7 +14,6 @@ import json
 import os
 import time
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import IO
 
 from flink_operator.flink.local import processes
@@ -124,7 +123,3 @@ def wait_released(paths: LocalPaths, *, within: float) -> bool:
             return False
         time.sleep(0.1)
     return True
-
-
-def lock_path(paths: LocalPaths) -> Path:
-    return paths.lock

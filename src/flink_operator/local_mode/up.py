@@ -107,6 +107,11 @@ async def run_stack(
         except (StackError, AlreadyRunning, ConfigError, OSError) as error:
             display.error(str(error))
             return 2 if isinstance(error, (ConfigError, AlreadyRunning)) else 1
+        except Exception as error:
+            # E.g. a plugin that cannot be loaded, or an API server that refuses the CRDs: name it and stop.
+            logging.getLogger(__name__).exception("local mode could not start")
+            display.error(f"{type(error).__name__}: {error} (details in {stack.paths.operator_log})")
+            return 1
         starting = False
         code = await session(stack, stop)
     except asyncio.CancelledError:
