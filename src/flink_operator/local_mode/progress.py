@@ -9,6 +9,7 @@ ValidationError event). The tracker never does I/O: the watcher feeds it, the pr
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,6 +49,21 @@ def _text(value: object) -> str | None:
     return str(value) if value not in (None, "") else None
 
 
+def readable_error(text: str | None) -> str | None:
+    """`status.error` as a person reads it: upstream stores a JSON object (type, message, ...); show
+    "<short type>: <message>" for those, other text as it is."""
+    if not text or not text.lstrip().startswith("{"):
+        return text
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return text
+    if not isinstance(parsed, dict) or not parsed.get("message"):
+        return text
+    kind = str(parsed.get("type") or "").rsplit(".", 1)[-1]
+    return f"{kind}: {parsed['message']}" if kind else str(parsed["message"])
+
+
 def view_of(obj: JSON) -> ResourceView:
     """The parts of a FlinkDeployment or FlinkSessionJob that progress lines are about."""
     metadata = obj.get("metadata") or {}
@@ -63,7 +79,7 @@ def view_of(obj: JSON) -> ResourceView:
         job_state=_text(job.get("state")),
         jobmanager=_text(status.get("jobManagerDeploymentStatus")),
         rest_url=_text(info.get(REST_URL_KEY)),
-        error=_text(status.get("error")),
+        error=readable_error(_text(status.get("error"))),
         deleting=bool(metadata.get("deletionTimestamp")),
     )
 

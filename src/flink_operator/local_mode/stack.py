@@ -87,6 +87,7 @@ class LocalStack:
             names = await install_crds(self.api)
             phase["detail"] = ", ".join(n.split(".")[0] for n in names)
         self._copy_kubeconfig()
+        self.display.note("kubeconfig", str(self.kubeconfig))
         await self._build_counter_job(self.configuration)
         with self.display.phase("local Flink runtime") as phase:
             self.flink = LocalFlinkService.from_configuration(self.configuration.configuration)

@@ -70,3 +70,29 @@ def test_the_demo_runs_to_a_clean_exit(tmp_path: Path, home: Path) -> None:
     ):
         assert expected in out, f"{expected!r} missing from:\n{out}"
     assert processes_with(str(state)) == []
+
+
+def test_a_failing_demo_exits_non_zero_naming_the_problem(tmp_path: Path, home: Path) -> None:
+    example = tmp_path / "missing-jar.yaml"
+    text = (Path(__file__).resolve().parents[3] / EXAMPLE).read_text()
+    example.write_text(text.replace("counter-job.jar", "missing.jar"))
+    state = tmp_path / "demo"
+    result = cli(
+        "local",
+        "demo",
+        "--state-dir",
+        str(state),
+        "--example",
+        str(example),
+        "--timeout",
+        "10",
+        home=home,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    out = " ".join(result.stdout.split())
+    assert f"error: {NAME} did not become STABLE within 10 s" in out
+    assert f"{state}/usrlib/missing.jar does not exist" in out
+    assert "demo phases (failed)" in out
+    assert processes_with(str(state)) == []

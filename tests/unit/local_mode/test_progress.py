@@ -127,3 +127,18 @@ def test_non_default_namespaces_are_named() -> None:
     document = deployment()
     document["metadata"]["namespace"] = "team-a"
     assert view_of(document).label == "flinkdeployment/demo (team-a)"
+
+
+def test_upstream_style_json_errors_read_as_type_and_message() -> None:
+    from flink_operator.local_mode.progress import readable_error
+
+    stored = (
+        '{"type":"org.apache.flink.kubernetes.operator.exception.FlinkServiceException",'
+        '"message":"jarURI does not exist","additionalMetadata":{},"throwableList":[]}'
+    )
+    assert readable_error(stored) == "FlinkServiceException: jarURI does not exist"
+    assert readable_error("plain text") == "plain text"
+    assert readable_error("{not json") == "{not json"
+    assert readable_error('{"type": "x.Y"}') == '{"type": "x.Y"}'
+    assert readable_error(None) is None
+    assert view_of(deployment(error=stored)).error == "FlinkServiceException: jarURI does not exist"
