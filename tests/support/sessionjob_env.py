@@ -73,6 +73,8 @@ def session_document(
                 "execution.checkpointing.interval": "200 ms",
                 "execution.checkpointing.dir": "file:///tmp/fake/checkpoints",
                 "execution.checkpointing.savepoint-dir": "file:///tmp/fake/savepoints",
+                # Flink's REST caches (checkpoint statistics) expire faster than the 3 s default.
+                "web.refresh-interval": "500 ms",
                 **(config or {}),
             },
             "jobManager": {"resource": {"memory": "1024m", "cpu": 1}},

@@ -327,7 +327,8 @@ class FlinkSessionJobController:
             deleting=deleting,
         )
         now_ms = int(self.deps.clock() * 1000)
-        observed = apply_observation(status, facts, now_ms=now_ms)
+        desired_mode = desired.job.upgrade_mode if desired.job is not None else None
+        observed = apply_observation(status, facts, now_ms=now_ms, desired_mode=desired_mode)
         observed_status = observed.status
         events: tuple[EventSpec, ...] = observed.events
         snapshot_result: JobSnapshotResult[FlinkSessionJobStatus] | None = None

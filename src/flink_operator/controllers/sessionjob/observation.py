@@ -73,8 +73,7 @@ def wants(status: FlinkSessionJobStatus, *, stateful: bool, change_pending: bool
     lookup = job_id if (upgrading or deleting or not suspended) else None
     terminal = status.job_status.state is not None and status.job_status.state.is_globally_terminal
     return Wanted(
-        job_id=lookup,
-        latest_checkpoint=stateful and not suspended and (terminal or change_pending),
+        job_id=lookup, latest_checkpoint=stateful and (terminal or (change_pending and not suspended))
     )
 
 
@@ -94,7 +93,11 @@ def _upgraded(status: FlinkSessionJobStatus, facts: Facts) -> bool:
     )
 
 
-def apply_observation(status: FlinkSessionJobStatus, facts: Facts, *, now_ms: int) -> Observed:
+def apply_observation(
+    status: FlinkSessionJobStatus, facts: Facts, *, now_ms: int, desired_mode: UpgradeMode | None = None
+) -> Observed:
+    """The observed status; `desired_mode` is the spec's upgrade mode (a lost job is only resubmitted empty
+    when both it and the recorded mode are stateless: a first submission records stateless)."""
     reconciliation = status.reconciliation_status
     if reconciliation.last_reconciled_spec is None:
         return Observed(status)
@@ -113,7 +116,7 @@ def apply_observation(status: FlinkSessionJobStatus, facts: Facts, *, now_ms: in
         return Observed(result, tuple(events))
     if facts.job is None:
         if facts.job_error is None:
-            result = _not_found(result, events)
+            result = _not_found(result, events, desired_mode)
         elif result.job_status.state is FlinkJobState.RUNNING:
             result.job_status.state = FlinkJobState.RECONCILING
         return Observed(result, tuple(events))
@@ -121,11 +124,17 @@ def apply_observation(status: FlinkSessionJobStatus, facts: Facts, *, now_ms: in
     return Observed(result, tuple(events))
 
 
-def _not_found(status: FlinkSessionJobStatus, events: list[EventSpec]) -> FlinkSessionJobStatus:
+def _not_found(
+    status: FlinkSessionJobStatus, events: list[EventSpec], desired_mode: UpgradeMode | None
+) -> FlinkSessionJobStatus:
     events.append(ev.warning(Reason.MISSING, Component.JOB, ev.MSG_JOB_NOT_FOUND))
     job_state = status.job_status.state
     live = job_state is None or not job_state.is_globally_terminal
-    if live and recorded_mode(status) is UpgradeMode.STATELESS:
+    stateless = recorded_mode(status) is UpgradeMode.STATELESS and desired_mode in (
+        None,
+        UpgradeMode.STATELESS,
+    )
+    if live and stateless:
         status = status_updates.mark_reconciled_suspended(status)
     else:
         status.reconciliation_status.state = ReconciliationState.DEPLOYED

@@ -135,14 +135,18 @@ def decide(ctx: SessionJobContext) -> Step:
     if reconciled.job.state is JobState.RUNNING:
         return _upgrade_running(ctx, status, spec, reconciled, events)
     if spec.job.state is JobState.RUNNING:
+        mode = _restore_mode(spec, reconciled)
+        settle = transitions.checkpoint_settle_wait(ctx, status) if mode is not UpgradeMode.STATELESS else 0.0
+        if settle > 0:
+            return wait_step(
+                ctx,
+                status,
+                events,
+                note="waiting for the final checkpoint statistics",
+                requeue=Requeue(settle),
+            )
         return transitions.restore(
-            ctx,
-            status,
-            spec,
-            events,
-            restore_mode=_restore_mode(spec, reconciled),
-            job_id=ctx.new_job_id,
-            note="resume a suspended job",
+            ctx, status, spec, events, restore_mode=mode, job_id=ctx.new_job_id, note="resume a suspended job"
         )
     return transitions.record_suspended(
         ctx, status, spec, events, upgrade_mode=reconciled.job.upgrade_mode, note="suspended spec changed"
@@ -319,6 +323,15 @@ def _other_changes(
     job_state = status.job_status.state
     stateful = spec.job.upgrade_mode is not UpgradeMode.STATELESS
     if job_state is FlinkJobState.FAILED and ctx.settings.job_restart_failed:
+        settle = transitions.checkpoint_settle_wait(ctx, status) if stateful else 0.0
+        if settle > 0:
+            return wait_step(
+                ctx,
+                status,
+                events,
+                note="waiting for the final checkpoint statistics",
+                requeue=Requeue(settle),
+            )
         mode = (
             UpgradeMode.SAVEPOINT
             if stateful and transitions.restore_path(status, UpgradeMode.SAVEPOINT)

@@ -14,6 +14,8 @@ Invariants the tests check:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flink_operator.api import (
     FlinkJobState,
     FlinkSessionJobSpec,
@@ -24,6 +26,7 @@ from flink_operator.api import (
     SnapshotTriggerType,
     UpgradeMode,
 )
+from flink_operator.config.durations import parse_duration
 from flink_operator.controllers.common import events as ev
 from flink_operator.controllers.common import status_updates
 from flink_operator.controllers.common.errors import UPGRADE_FAILURE_TYPE, UpgradeFailureError, error_json
@@ -120,6 +123,44 @@ def _same_intent(before: FlinkSessionJobStatus, intent: FlinkSessionJobStatus) -
         and before.job_status.job_id == intent.job_status.job_id
         and before.observed_generation == intent.observed_generation
     )
+
+
+STATS_CACHE_KEYS = ("rest.cache.checkpoint-statistics.timeout", "web.refresh-interval")
+DEFAULT_STATS_CACHE_SECONDS = 3.0
+
+
+def checkpoint_stats_ttl(effective: Mapping[str, str]) -> float:
+    """How long Flink may answer checkpoint statistics from its cache (seconds)."""
+    for key in STATS_CACHE_KEYS:
+        text = effective.get(key)
+        if text:
+            try:
+                return parse_duration(text).total_seconds()
+            except ValueError:
+                continue
+    return DEFAULT_STATS_CACHE_SECONDS
+
+
+def checkpoint_settle_wait(ctx: SessionJobContext, status: FlinkSessionJobStatus) -> float:
+    """Seconds to wait before the latest checkpoint of a stopped job can be trusted as its restore point.
+
+    Flink serves checkpoint statistics from a cache; read too soon after the job ended, they may name a
+    checkpoint that a later one subsumed (and deleted). A read made one cache period after the end is
+    final. A savepoint the job was stopped with needs no wait (its path comes from the savepoint itself).
+    """
+    job_status = status.job_status
+    state = job_status.state
+    if state is None or not state.is_globally_terminal:
+        return 0.0
+    last = job_status.savepoint_info.last_savepoint
+    path = job_status.upgrade_savepoint_path
+    if path is None or (last is not None and last.location == path):
+        return 0.0
+    ended = job_status.update_time
+    if ended is None or not ended.isdigit():
+        return 0.0
+    remaining = checkpoint_stats_ttl(ctx.effective) - (ctx.now_ms - int(ended)) / 1000
+    return max(remaining, 0.0)
 
 
 def restore_path(status: FlinkSessionJobStatus, mode: UpgradeMode) -> str | None:
@@ -271,6 +312,11 @@ def suspend(
         stopped = record_stop(ctx, intent, result)
         if upgrade.suspend_mode is SuspendMode.STATELESS:
             stopped.job_status.upgrade_savepoint_path = None
+        if desired_running and action.mode is RuntimeSuspendMode.LAST_STATE:
+            # The restore point is the latest retained checkpoint, which is only final one statistics
+            # cache period after the job ended: record the stop, read it again then, and restore.
+            out = status_updates.mark_reconciled_suspended(stopped)
+            return Outcome(finish(out), (), Requeue(max(checkpoint_settle_wait(ctx, out), 0.0)))
         if desired_running:
             out = status_updates.before_deployment_attempt(
                 stopped, spec, generation=ctx.generation, now_ms=ctx.now_ms, upgrade_mode=restore_mode
