@@ -15,7 +15,8 @@ machine):
   `<name>-<generation>.pickle` (so a baseline can start exactly the cluster the operator started);
 - `S {json}` every second: reconciles started, the time spent in reconciles so far (`busy_ms`), Kubernetes
   requests by method, queue contents, reconciles deferred by the rate limiter, and within that second the
-  most reconciles in flight (`running_max`) and the longest event-loop stall (`lag_max_ms`).
+  most reconciles in flight (`running_max`), the longest event-loop stall (`lag_max_ms`) and the longest
+  garbage collection (`gc_max_ms`).
 
 Not guaranteed: the wrapper reads the object from the cache once more per reconcile (a dict lookup).
 """
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import logging
 import signal
@@ -161,12 +163,22 @@ async def run(args: argparse.Namespace) -> None:
                 "running": runner.running if runner is not None else 0,
                 "running_max": window["running_max"],
                 "lag_max_ms": round(window["lag_max_ms"]),
+                "gc_max_ms": round(window["gc_max_ms"]),
                 "rate_limited": runner.stats.rate_limited if runner is not None else 0,
                 "rpc_calls": getattr(flink, "rpc_calls", 0),
             }) + "\n")
-            window.update(running_max=0, lag_max_ms=0.0)
+            window.update(running_max=0, lag_max_ms=0.0, gc_max_ms=0.0)
 
-    window = {"running_max": 0, "lag_max_ms": 0.0}
+    window = {"running_max": 0, "lag_max_ms": 0.0, "gc_max_ms": 0.0}
+    gc_started = [0.0]
+
+    def note_gc(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            gc_started[0] = time.perf_counter()
+        else:
+            window["gc_max_ms"] = max(window["gc_max_ms"], 1000 * (time.perf_counter() - gc_started[0]))
+
+    gc.callbacks.append(note_gc)
 
     async def flush_often() -> None:
         """Flushes the report every 10 ms, and notes how late this loop wakes (event-loop lag) and the most

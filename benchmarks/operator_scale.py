@@ -164,6 +164,7 @@ async def steady_state(
         "queued": after.get("queued", {}),
         "steady_running_max": max((s.get("running_max", 0) for s in window), default=0),
         "steady_lag_ms": sorted(s.get("lag_max_ms", 0) for s in window),
+        "steady_gc_ms": max((s.get("gc_max_ms", 0) for s in window), default=0),
     }
 
 
@@ -232,6 +233,7 @@ async def user_changes(
                         for call, d in sorted(durations.items())},
         "max_running": max((s.get("running_max", 0) for s in during), default=0),
         "changes_lag_ms": sorted(s.get("lag_max_ms", 0) for s in during),
+        "changes_gc_ms": max((s.get("gc_max_ms", 0) for s in during), default=0),
         "max_queued": {
             cls: max((s.get("queued", {}).get(cls, 0) for s in during), default=0)
             for cls in ("USER", "EVENT", "PERIODIC")
@@ -330,13 +332,15 @@ def describe(r: dict[str, Any]) -> str:
     ]
     notes.append(f"  steady state: at most {r['steady_running_max']} reconciles in flight; event-loop stalls "
                  f"per second: median {_median(r['steady_lag_ms']):.0f} ms, "
-                 f"max {max(r['steady_lag_ms'] or [0]):.0f} ms")
+                 f"max {max(r['steady_lag_ms'] or [0]):.0f} ms (longest garbage collection "
+                 f"{r['steady_gc_ms']} ms)")
     notes.append(f"  while changes were made: {r['changes_busy']:.1f} reconciles in flight on average, "
                  f"at most {r['max_running']} at once, queued "
                  f"at most {r['max_queued']}; cluster calls (count, p50/p99 ms): "
                  + ", ".join(f"{c} {n} {p50:.0f}/{p99:.0f}" for c, (n, p50, p99) in r["flink_calls"].items()))
     notes.append(f"  event-loop stalls per second while changes were made: median "
-                 f"{_median(r['changes_lag_ms']):.0f} ms, max {max(r['changes_lag_ms'] or [0]):.0f} ms")
+                 f"{_median(r['changes_lag_ms']):.0f} ms, max {max(r['changes_lag_ms'] or [0]):.0f} ms "
+                 f"(longest garbage collection {r['changes_gc_ms']} ms)")
     if resource_writes:
         notes.append(f"  steady-state writes: {r['writes']}")
     return table(head, rows) + "\n" + "\n".join(notes)
