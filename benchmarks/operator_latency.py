@@ -184,29 +184,39 @@ def deployment(name: str, version: str, jar: Path, state: Path) -> dict[str, Any
 
 
 class StatusWatch:
-    """When the operator wrote a job state / lifecycle state into the status, per generation (polled)."""
+    """When the operator wrote a job state / lifecycle state into the status, per generation. A Kubernetes
+    watch on the one resource (no polling: polling would load the machine during the operator path only)."""
 
-    def __init__(self, http: aiohttp.ClientSession, url: str) -> None:
-        self.http, self.url = http, url
+    def __init__(self, http: aiohttp.ClientSession, base: str, name: str, resource_version: str) -> None:
+        self.http, self.base, self.name, self.resource_version = http, base, name, resource_version
         self.first: dict[tuple[int, str], float] = {}
         self.status: dict[str, Any] = {}
         self.gone = False
         self._task = asyncio.create_task(self._run())
 
     async def _run(self) -> None:
-        while True:
-            async with self.http.get(self.url) as response:
-                if response.status == 404:
-                    self.gone = True
-                    return
-                document = await response.json()
-            now = time.monotonic()
-            status = self.status = document.get("status") or {}
-            generation = int(status.get("observedGeneration") or 0)
-            for value in ((status.get("jobStatus") or {}).get("state"), status.get("lifecycleState")):
-                if value:
-                    self.first.setdefault((generation, str(value)), now)
-            await asyncio.sleep(0.05)
+        while not self.gone:
+            params = {"watch": "true", "fieldSelector": f"metadata.name={self.name}",
+                      "resourceVersion": self.resource_version, "timeoutSeconds": "600"}
+            timeout = aiohttp.ClientTimeout(total=None, sock_read=None)
+            async with self.http.get(self.base + PATH, params=params, timeout=timeout) as response:
+                async for line in response.content:
+                    event = json.loads(line)
+                    self._note(event["type"], event["object"])
+                    if self.gone:
+                        return
+
+    def _note(self, kind: str, document: dict[str, Any]) -> None:
+        now = time.monotonic()
+        self.resource_version = document.get("metadata", {}).get("resourceVersion", self.resource_version)
+        if kind == "DELETED":
+            self.gone = True
+            return
+        status = self.status = document.get("status") or {}
+        generation = int(status.get("observedGeneration") or 0)
+        for value in ((status.get("jobStatus") or {}).get("state"), status.get("lifecycleState")):
+            if value:
+                self.first.setdefault((generation, str(value)), now)
 
     def check(self) -> None:
         """Stop at once when the operator reports a failure (a benchmark that waits for nothing is no use)."""
@@ -228,7 +238,7 @@ class StatusWatch:
         return self.first[(generation, value)]
 
     async def wait_gone(self, within: float) -> None:
-        await asyncio.wait_for(self._task, within)
+        await asyncio.wait_for(asyncio.shield(self._task), within)
 
 
 async def operator_round(
@@ -242,16 +252,16 @@ async def operator_round(
         async with http.post(base + PATH, json=deployment(name, version, jar, state)) as response:
             if response.status != 201:
                 raise SystemExit(f"creating {name} failed: {response.status} {await response.text()}")
-        watch = StatusWatch(http, url)
+            version_created = (await response.json())["metadata"]["resourceVersion"]
+        watch = StatusWatch(http, base, name, version_created)
         try:
             result = await _apply_and_upgrade(sampler, watch, http, url, output, f"{NAMESPACE}/{name}",
                                               created, args)
+            async with http.delete(url) as response:
+                await response.read()
+            await watch.wait_gone(args.within)
         finally:
             await watch.stop()
-    async with http.delete(url) as response:
-        await response.read()
-    gone = StatusWatch(http, url)
-    await gone.wait_gone(args.within)
     return result
 
 
