@@ -4,7 +4,8 @@ Pure functions: `build_flink_configuration` turns a spec (plus the operator's sc
 resource) into the configuration a runtime deploys with; `with_deployment_state` adds what only a concrete
 deployment attempt knows (job id, restore path, JobResultStore path); `flink_only` strips operator keys.
 Keys that only the Kubernetes runtimes read (image, service account, pod template files, owner reference,
-JobManager annotations) are produced as well; the local runtime ignores them.
+JobManager annotations) are produced as well; the local runtime ignores them. Pod templates are layered by
+`flink_operator.kube.pod_templates`, quantities parsed by `flink_operator.validation.quantities`.
 
 Key names follow the target Flink version (`execution.state-recovery.path` from 1.20 on,
 `kubernetes.container.image.ref` from 1.17 on, ...). Files a configuration refers to (merged pod templates,
@@ -17,12 +18,9 @@ Not guaranteed: that the values are valid for Flink (Flink checks them when it s
 
 from __future__ import annotations
 
-import copy
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import yaml
@@ -37,9 +35,9 @@ from flink_operator.api import (
     UpgradeMode,
 )
 from flink_operator.config import split_spec_configuration
-from flink_operator.config.errors import ValueParseError
 from flink_operator.config.layering import OPERATOR_KEY_PREFIXES
-from flink_operator.config.memory_size import parse_memory_size
+from flink_operator.kube.pod_templates import pod_templates_for
+from flink_operator.validation.quantities import QuantityError, parse_memory_amount, parse_quantity
 
 __all__ = [
     "LAST_STATE_DUMMY_SAVEPOINT_PATH",
@@ -50,7 +48,6 @@ __all__ = [
     "checkpoint_dir",
     "flink_only",
     "ha_enabled",
-    "merge_pod_templates",
     "parse_cpu_quantity",
     "parse_memory_quantity",
     "restore_path_key",
@@ -83,7 +80,6 @@ _IGNORE_UNCLAIMED_KEYS = (
     "execution.state-recovery.ignore-unclaimed-state",
     "execution.savepoint.ignore-unclaimed-state",
 )
-MAIN_CONTAINER = "flink-main-container"
 LOG_FILES = ("log4j-console.properties", "logback-console.xml")
 
 
@@ -162,43 +158,22 @@ def flink_only(conf: Mapping[str, str]) -> dict[str, str]:
 
 # --------------------------------------------------------------------------------------------- quantities
 
-_QUANTITY = re.compile(r"^([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)([a-zA-Z]*)$")
-_BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
-_DECIMAL = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18}
-
-
-def _quantity(value: int | str | float, where: str) -> Decimal:
-    text = str(value).strip()
-    match = _QUANTITY.match(text)
-    if match is None:
-        raise ConfigBuildError(f"{where}: {text!r} is not a Kubernetes quantity (e.g. '2Gi', '500m', '1.5')")
-    number, suffix = match.groups()
-    try:
-        amount = Decimal(number)
-    except InvalidOperation:
-        raise ConfigBuildError(f"{where}: {text!r} is not a Kubernetes quantity") from None
-    if suffix == "m":
-        return amount / 1000
-    if suffix in _BINARY:
-        return amount * _BINARY[suffix]
-    if suffix in _DECIMAL:
-        return amount * _DECIMAL[suffix]
-    raise ConfigBuildError(f"{where}: unknown quantity suffix {suffix!r} in {text!r}")
-
 
 def parse_cpu_quantity(value: int | str | float, where: str = "cpu") -> float:
-    """`500m` -> 0.5, `2` -> 2.0."""
-    return float(_quantity(value, where))
+    """`500m` -> 0.5, `2` -> 2.0; raises `ConfigBuildError` naming `where`."""
+    try:
+        return float(parse_quantity(value))
+    except QuantityError as error:
+        raise ConfigBuildError(f"{where}: {value!r}: {error}") from None
 
 
 def parse_memory_quantity(value: int | str, where: str = "memory") -> int:
     """Bytes of a memory value: Flink syntax first (`2048m` = 2048 MiB), else a Kubernetes quantity."""
-    if isinstance(value, str):
-        try:
-            return parse_memory_size(value).bytes
-        except ValueParseError:
-            pass
-    return math.ceil(_quantity(value, where))
+    try:
+        amount = parse_memory_amount(value) if isinstance(value, str) else parse_quantity(value)
+    except QuantityError as error:
+        raise ConfigBuildError(f"{where}: {value!r}: {error}") from None
+    return math.ceil(amount)
 
 
 def _memory_text(size: int) -> str:
@@ -270,108 +245,7 @@ def _apply_resources(
         conf[f"kubernetes.{role}.memory.limit-factor"] = _ratio_text(res.memory_limit_factor)
 
 
-# --------------------------------------------------------------------------------------------- pod templates
-
-
-def _all_named(items: list[Any]) -> bool:
-    return all(isinstance(item, dict) and isinstance(item.get("name"), str) for item in items)
-
-
-def _merge_arrays(base: list[Any], override: list[Any], by_name: bool) -> list[Any]:
-    if by_name and base and override and _all_named(base) and _all_named(override):
-        merged = [copy.deepcopy(item) for item in base]
-        positions = {item["name"]: index for index, item in enumerate(merged)}
-        for item in override:
-            index = positions.get(item["name"])
-            if index is None:
-                positions[item["name"]] = len(merged)
-                merged.append(copy.deepcopy(item))
-            else:
-                merged[index] = _merge_values(merged[index], item, by_name)
-        return merged
-    merged = [copy.deepcopy(item) for item in base]
-    for index, item in enumerate(override):
-        if index >= len(merged):
-            merged.append(copy.deepcopy(item))
-        elif isinstance(merged[index], dict | list):
-            merged[index] = _merge_values(merged[index], item, by_name)
-        # A scalar base element is kept (upstream's JSON-tree merge cannot merge into a scalar).
-    return merged
-
-
-def _merge_values(base: Any, override: Any, by_name: bool) -> Any:
-    if isinstance(base, list) and isinstance(override, list):
-        return _merge_arrays(base, override, by_name)
-    if isinstance(base, dict):
-        if not isinstance(override, dict):
-            return base
-        merged = dict(base)
-        for key, value in override.items():
-            merged[key] = _merge_values(base[key], value, by_name) if key in base else copy.deepcopy(value)
-        return merged
-    if isinstance(base, list):
-        # Upstream keeps scalar base elements where both sides have one; an override that is not a list
-        # cannot be merged into a list and leaves it alone.
-        return base
-    return copy.deepcopy(override)
-
-
-def merge_pod_templates(
-    base: Mapping[str, Any] | None, override: Mapping[str, Any] | None, *, merge_arrays_by_name: bool = False
-) -> dict[str, Any] | None:
-    """The role template merged into the common one (contract §10.1); None when both are absent."""
-    if base is None and override is None:
-        return None
-    if base is None:
-        return copy.deepcopy(dict(override or {}))
-    if override is None:
-        return copy.deepcopy(dict(base))
-    merged = _merge_values(dict(base), dict(override), merge_arrays_by_name)
-    assert isinstance(merged, dict)
-    return merged
-
-
-def _with_extra_resources(
-    template: dict[str, Any] | None, resources: ResourceRequirements | None, resource: Resource | None
-) -> dict[str, Any] | None:
-    """Resource entries other than cpu/memory go into the main container (cpu/memory are Flink config)."""
-    extra_requests: dict[str, Any] = {}
-    extra_limits: dict[str, Any] = {}
-    if resources is not None:
-        extra_requests = {k: v for k, v in (resources.requests or {}).items() if k not in ("cpu", "memory")}
-        extra_limits = {k: v for k, v in (resources.limits or {}).items() if k not in ("cpu", "memory")}
-    elif resource is not None and resource.ephemeral_storage is not None:
-        extra_requests = {"ephemeral-storage": resource.ephemeral_storage}
-        extra_limits = dict(extra_requests)
-    if not extra_requests and not extra_limits:
-        return template
-    result = copy.deepcopy(template) if template is not None else {}
-    spec = result.setdefault("spec", {})
-    containers = spec.setdefault("containers", [])
-    main = next((c for c in containers if isinstance(c, dict) and c.get("name") == MAIN_CONTAINER), None)
-    if main is None:
-        main = {"name": MAIN_CONTAINER}
-        containers.append(main)
-    container_resources = main.setdefault("resources", {})
-    if extra_requests:
-        container_resources.setdefault("requests", {}).update(extra_requests)
-    if extra_limits:
-        container_resources.setdefault("limits", {}).update(extra_limits)
-    return result
-
-
-def _with_startup_probe(template: dict[str, Any] | None) -> dict[str, Any]:
-    result = copy.deepcopy(template) if template is not None else {}
-    containers = result.setdefault("spec", {}).setdefault("containers", [])
-    main = next((c for c in containers if isinstance(c, dict) and c.get("name") == MAIN_CONTAINER), None)
-    if main is None:
-        main = {"name": MAIN_CONTAINER}
-        containers.append(main)
-    main.setdefault(
-        "startupProbe",
-        {"httpGet": {"path": "/config", "port": "rest"}, "periodSeconds": 1, "failureThreshold": 2**31 - 1},
-    )
-    return result
+# --------------------------------------------------------------------------------------------- files
 
 
 def _render_yaml(document: Mapping[str, Any]) -> str:
@@ -438,20 +312,10 @@ def build_flink_configuration(
         conf["kubernetes.service-account"] = spec.service_account
 
     jm, tm = spec.job_manager, spec.task_manager
-    jm_template = merge_pod_templates(
-        spec.pod_template, jm.pod_template if jm else None, merge_arrays_by_name=merge_arrays_by_name
+    templates = pod_templates_for(
+        spec, merge_arrays_by_name=merge_arrays_by_name, jobmanager_startup_probe=startup_probe
     )
-    tm_template = merge_pod_templates(
-        spec.pod_template, tm.pod_template if tm else None, merge_arrays_by_name=merge_arrays_by_name
-    )
-    jm_template = _with_extra_resources(
-        jm_template, jm.resources if jm else None, jm.resource if jm else None
-    )
-    tm_template = _with_extra_resources(
-        tm_template, tm.resources if tm else None, tm.resource if tm else None
-    )
-    if startup_probe:
-        jm_template = _with_startup_probe(jm_template)
+    jm_template, tm_template = templates.jobmanager, templates.taskmanager
     if files_dir is not None:
         if jm_template is not None and jm_template == tm_template:
             path = f"{files_dir}/pod-template.yaml"

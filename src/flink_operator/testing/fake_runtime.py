@@ -34,26 +34,26 @@ import asyncio
 import io
 import itertools
 import math
+import tempfile
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 
+from flink_operator.flink.artifacts import ArtifactSettings
 from flink_operator.flink.config_builder import flink_only
+from flink_operator.flink.kubernetes.jobs import JobTimeouts, RestJobs
 from flink_operator.flink.rest import (
     FlinkRestClient,
     FlinkRestError,
     JarRunRequest,
-    JobNotFound,
     JobState,
     RetryPolicy,
     TriggerFailed,
     wait_for_disposal,
-    wait_for_job_state,
-    wait_for_savepoint,
 )
-from flink_operator.flink.rest.waiting import checkpoint_outcome, savepoint_outcome
 from flink_operator.flink.service import (
     CancelResult,
     CheckpointInfo,
@@ -68,14 +68,10 @@ from flink_operator.flink.service import (
     FlinkServiceError,
     JobManagerObservation,
     JobManagerStatus,
-    JobNotFoundError,
     JobSummary,
     SavepointFormat,
     SessionJobRequest,
-    SnapshotError,
-    SnapshotKind,
     SnapshotResult,
-    SnapshotState,
     SnapshotTrigger,
     SuspendMode,
 )
@@ -148,6 +144,14 @@ class FakeFlinkService:
         self._deploy_failures: list[str] = []
         self.deploy_calls = 0
         self.deployed: list[ClusterRequest] = []
+        timeout = self.settings.operation_timeout
+        # Job operations go through the cluster's REST API exactly as the Kubernetes runtimes do them.
+        self._jobs = RestJobs(
+            lambda ref: self._client(self._require(ref)),
+            timeouts=JobTimeouts(cancel=timeout, savepoint=timeout),
+            artifacts_dir=Path(tempfile.gettempdir()) / "fake-runtime-artifacts",
+            artifact_settings=ArtifactSettings(),
+        )
 
     # ------------------------------------------------------------------ plumbing
 
@@ -439,19 +443,10 @@ class FakeFlinkService:
         return result.jobid
 
     async def list_jobs(self, ref: ClusterRef) -> list[JobSummary]:
-        return [
-            JobSummary(
-                job_id=job.jid,
-                name=job.name,
-                state=job.state.value,
-                start_time_ms=job.start_time if job.start_time >= 0 else None,
-                end_time_ms=job.end_time if job.end_time >= 0 else None,
-            )
-            for job in await self._rest(ref).jobs_overview()
-        ]
+        return await self._jobs.list_jobs(ref)
 
     async def job_status(self, ref: ClusterRef, job_id: str) -> JobSummary | None:
-        return next((job for job in await self.list_jobs(ref) if job.job_id == job_id), None)
+        return await self._jobs.job_status(ref, job_id)
 
     async def cancel_job(
         self,
@@ -463,37 +458,15 @@ class FakeFlinkService:
         savepoint_format: SavepointFormat = SavepointFormat.CANONICAL,
         drain: bool = False,
     ) -> CancelResult:
-        client = self._rest(ref)
-        within = self.settings.operation_timeout
-        try:
-            state = await client.job_status(job_id)
-            if state not in _TERMINAL:
-                if mode is SuspendMode.SAVEPOINT:
-                    trigger = await client.stop_with_savepoint(
-                        job_id, savepoint_dir, drain=drain, format_type=savepoint_format
-                    )
-                    location = await wait_for_savepoint(
-                        client, job_id, trigger, within=within, operation="stop-with-savepoint"
-                    )
-                    state = await wait_for_job_state(client, job_id, _TERMINAL, within=within)
-                    return CancelResult(job_id, state.value, savepoint_path=location)
-                await client.cancel_job(job_id)
-                state = await wait_for_job_state(client, job_id, _TERMINAL, within=within)
-        except JobNotFound as error:
-            raise JobNotFoundError(f"job {job_id} is not known to cluster {ref}") from error
-        except TriggerFailed as error:
-            raise SnapshotError(
-                f"stop-with-savepoint of job {job_id} on {ref} failed: {error.reason}"
-            ) from error
-        if mode is SuspendMode.STATELESS:
-            return CancelResult(job_id, state.value)
-        if mode is SuspendMode.SAVEPOINT:
-            stats = await client.checkpoint_stats(job_id)
-            latest = stats.latest.savepoint
-            return CancelResult(job_id, state.value, savepoint_path=latest.external_path if latest else None)
-        checkpoint = await self.latest_checkpoint(ref, job_id)
-        return CancelResult(
-            job_id, state.value, checkpoint_path=checkpoint.external_path if checkpoint else None
+        if mode is SuspendMode.LAST_STATE:
+            # Cancel, then name the latest checkpoint that still exists in the checkpoint storage: the REST
+            # statistics may be cached and name one that was subsumed (deleted) since.
+            cancelled = await self._jobs.cancel_job(ref, job_id, SuspendMode.STATELESS)
+            checkpoint = await self.latest_checkpoint(ref, job_id)
+            path = checkpoint.external_path if checkpoint is not None else None
+            return CancelResult(job_id, cancelled.final_state, checkpoint_path=path)
+        return await self._jobs.cancel_job(
+            ref, job_id, mode, savepoint_dir=savepoint_dir, savepoint_format=savepoint_format, drain=drain
         )
 
     # ------------------------------------------------------------------ snapshots
@@ -506,32 +479,17 @@ class FakeFlinkService:
         target_dir: str | None = None,
         savepoint_format: SavepointFormat = SavepointFormat.CANONICAL,
     ) -> SnapshotTrigger:
-        trigger = await self._rest(ref).trigger_savepoint(job_id, target_dir, format_type=savepoint_format)
-        return SnapshotTrigger(SnapshotKind.SAVEPOINT, job_id, trigger)
+        return await self._jobs.trigger_savepoint(
+            ref, job_id, target_dir=target_dir, savepoint_format=savepoint_format
+        )
 
     async def trigger_checkpoint(
         self, ref: ClusterRef, job_id: str, *, checkpoint_type: CheckpointType = CheckpointType.FULL
     ) -> SnapshotTrigger:
-        trigger = await self._rest(ref).trigger_checkpoint(job_id, checkpoint_type)
-        return SnapshotTrigger(SnapshotKind.CHECKPOINT, job_id, trigger)
+        return await self._jobs.trigger_checkpoint(ref, job_id, checkpoint_type=checkpoint_type)
 
     async def snapshot_result(self, ref: ClusterRef, trigger: SnapshotTrigger) -> SnapshotResult:
-        client = self._rest(ref)
-        if trigger.kind is SnapshotKind.SAVEPOINT:
-            outcome = savepoint_outcome(await client.savepoint_status(trigger.job_id, trigger.trigger_id))
-        else:
-            outcome = checkpoint_outcome(
-                await client.checkpoint_trigger_status(trigger.job_id, trigger.trigger_id)
-            )
-        if not outcome.done:
-            return SnapshotResult(SnapshotState.IN_PROGRESS)
-        if outcome.failed:
-            return SnapshotResult(SnapshotState.FAILED, failure=outcome.failure_reason)
-        location = outcome.location
-        if trigger.kind is SnapshotKind.CHECKPOINT and outcome.checkpoint_id is not None:
-            details = await client.checkpoint_details(trigger.job_id, outcome.checkpoint_id)
-            location = details.external_path
-        return SnapshotResult(SnapshotState.COMPLETED, location=location, checkpoint_id=outcome.checkpoint_id)
+        return await self._jobs.snapshot_result(ref, trigger)
 
     async def dispose_savepoint(self, ref: ClusterRef | None, path: str) -> None:
         deployment = self._deployments.get(ref) if ref is not None else None
@@ -582,11 +540,10 @@ class FakeFlinkService:
     # ------------------------------------------------------------------ scaling and metrics
 
     async def rescale_job(self, ref: ClusterRef, job_id: str, parallelism: Mapping[str, int]) -> None:
-        await self._rest(ref).set_resource_requirements(job_id, dict(parallelism))
+        await self._jobs.rescale_job(ref, job_id, parallelism)
 
     async def job_metrics(self, ref: ClusterRef, job_id: str, names: Sequence[str]) -> dict[str, str]:
-        values = await self._rest(ref).job_metrics(job_id, names)
-        return {name: value for name, value in values.items() if value is not None}
+        return await self._jobs.job_metrics(ref, job_id, names)
 
 
 async def wait_until_running(flink: FakeFlinkService, ref: ClusterRef, *, within: float = 10.0) -> FakeJob:

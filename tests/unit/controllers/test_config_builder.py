@@ -15,7 +15,6 @@ from flink_operator.flink.config_builder import (
     build_flink_configuration,
     flink_only,
     ha_enabled,
-    merge_pod_templates,
     parse_cpu_quantity,
     parse_memory_quantity,
     restore_path_key,
@@ -315,17 +314,3 @@ def test_log_configuration_files() -> None:
         spec(logConfiguration={"log4j-console.properties": "x"}), name="demo", namespace="team", base={}
     )
     assert "$internal.deployment.config-dir" not in without_dir.configuration
-
-
-def test_merge_pod_templates_by_index_and_by_name() -> None:
-    base = {"spec": {"containers": [{"name": "a", "image": "x"}, {"name": "b"}], "args": ["1", "2"]}}
-    override = {"spec": {"containers": [{"name": "b", "image": "y"}], "args": ["9", "8", "7"]}}
-    by_index = merge_pod_templates(base, override)
-    assert by_index is not None
-    assert by_index["spec"]["containers"][0] == {"name": "b", "image": "y"}
-    assert by_index["spec"]["args"] == ["1", "2", "7"]  # overlapping scalars kept, surplus appended
-    by_name = merge_pod_templates(base, override, merge_arrays_by_name=True)
-    assert by_name is not None
-    assert by_name["spec"]["containers"] == [{"name": "a", "image": "x"}, {"name": "b", "image": "y"}]
-    assert merge_pod_templates(None, None) is None
-    assert merge_pod_templates({"spec": {"x": {"a": 1}}}, {"spec": {"x": None}}) == {"spec": {"x": {"a": 1}}}
