@@ -524,3 +524,24 @@ async def test_a_jobmanager_lost_before_its_job_ever_ran_is_redeployed_from_the_
     assert (
         world.job(driver.ref).count == 35 and world.job(driver.ref).restored_from == savepoint.savepoint_path
     )
+
+
+async def test_an_invalid_change_during_an_upgrade_completes_the_valid_upgrade() -> None:
+    driver = Driver.of()
+    await running(driver)
+    driver.edit_job(parallelism=2)
+    await driver.reconcile()  # stopped with a savepoint; UPGRADING towards generation 2
+    assert driver.lifecycle is L.UPGRADING
+    driver.edit_job(parallelism=-1)
+    driver.validate = lambda r: (
+        "spec.job.parallelism: must be at least 1" if r.spec.job and r.spec.job.parallelism < 0 else None
+    )
+    steps = await driver.run(3)
+    deploy = next(s.action for s in steps if isinstance(s.action, DeployCluster))
+    assert deploy.request.generation == 2 and deploy.request.job is not None
+    assert deploy.request.job.parallelism == 2
+    assert driver.status.observed_generation == 2
+    assert "must be at least 1" in (error_message(driver.status.error) or "")
+    assert driver.world.job(driver.ref).count == 15
+    ready = {c.type: c for c in driver.status.conditions}["Ready"]
+    assert (ready.reason, ready.observed_generation) == ("InvalidSpec", 3)

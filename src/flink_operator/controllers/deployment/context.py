@@ -46,6 +46,9 @@ class DeploymentContext:
     facts: Facts = field(default_factory=Facts)
     observation_events: tuple[EventSpec, ...] = ()
     deployment_in_progress: bool = False
+    reconciled_generation: int | None = None
+    """Set when the current generation was rejected: the generation of the spec that is reconciled instead
+    (upstream resets `metadata.generation` to `observedGeneration` in memory)."""
 
     @property
     def name(self) -> str:
@@ -57,6 +60,14 @@ class DeploymentContext:
 
     @property
     def generation(self) -> int:
+        """The generation the decision realises (recorded as `observedGeneration`)."""
+        if self.reconciled_generation is not None:
+            return self.reconciled_generation
+        return self.resource_generation
+
+    @property
+    def resource_generation(self) -> int:
+        """`metadata.generation` of the resource as the user last wrote it."""
         return self.resource.metadata.generation or 0
 
     @property

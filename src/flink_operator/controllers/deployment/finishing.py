@@ -24,7 +24,7 @@ def finish(ctx: DeploymentContext, status: FlinkDeploymentStatus) -> FlinkDeploy
         result,
         session=ctx.spec.job is None,
         now=ctx.now_iso,
-        generation=ctx.generation,
+        generation=ctx.resource_generation,
         invalid_spec=ctx.validation_error,
     )
     if [c.model_dump() for c in conditions] != [c.model_dump() for c in result.conditions]:

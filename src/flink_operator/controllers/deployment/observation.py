@@ -17,7 +17,7 @@ generation runs the intended job id (upstream looks at the generation annotation
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from flink_operator.api import (
     FlinkDeploymentStatus,
@@ -315,11 +315,3 @@ def _record_checkpoint(status: FlinkDeploymentStatus, facts: Facts) -> None:
             # checkpoints; a savepoint the job was restored from (older than the job) is not.
             return
     job_status.upgrade_savepoint_path = latest.external_path
-
-
-@dataclass(frozen=True)
-class ObservationRequest:
-    """Both rounds in one place for callers that want a summary (logs, tests)."""
-
-    jobmanager: bool
-    follow_ups: FollowUps = field(default_factory=FollowUps)

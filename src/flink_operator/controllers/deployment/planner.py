@@ -20,6 +20,8 @@ written to the resource's spec (the same rule upstream applies to the autoscaler
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flink_operator.api import (
     FlinkDeploymentSpec,
     FlinkDeploymentStatus,
@@ -84,6 +86,7 @@ def decide(ctx: DeploymentContext) -> Step:
         if last_valid is None:
             return _unreadable(ctx, status, events)
         spec = last_valid
+        ctx = replace(ctx, reconciled_generation=status.observed_generation or ctx.resource_generation)
 
     if spec.job is None:
         return _unsupported_session(ctx, status, events)
@@ -132,15 +135,15 @@ def decide(ctx: DeploymentContext) -> Step:
     if reconciled.job.state is JobState.RUNNING:
         return _upgrade_running(ctx, status, spec, reconciled, events)
     if spec.job.state is JobState.RUNNING:
+        mode = _restore_mode(spec, reconciled)
+        reuse = mode is UpgradeMode.LAST_STATE and status.job_status.job_id
         return transitions.restore(
             ctx,
             status,
             spec,
             events,
-            restore_mode=_restore_mode(spec, reconciled),
-            job_id=ctx.new_job_id
-            if _restore_mode(spec, reconciled) is not UpgradeMode.LAST_STATE
-            else status.job_status.job_id or ctx.new_job_id,
+            restore_mode=mode,
+            job_id=status.job_status.job_id or ctx.new_job_id if reuse else ctx.new_job_id,
             note="resume a suspended job",
         )
     return transitions.record_suspended(
