@@ -83,7 +83,12 @@ def emulator(
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), lifetime)
 
-        await serve(config, until(), ready)
+        waiter = until()
+        try:
+            await serve(config, waiter, ready)
+        finally:
+            # serve() never awaits it when the port cannot be bound; closing avoids a "never awaited" warning.
+            waiter.close()
 
     try:
         asyncio.run(main())

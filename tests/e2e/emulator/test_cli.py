@@ -77,3 +77,23 @@ def test_cli_emulator_rejects_a_bad_service_address(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "'nonsense': expected" in result.stderr and "NAMESPACE/SERVICE:PORT=HOST:PORT" in result.stderr
+
+
+def test_cli_emulator_reports_a_taken_port_cleanly(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [*CLI, "emulator", "--port", str(port), "--lifetime", "5"],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 1
+    assert "error:" in result.stderr and str(port) in result.stderr
+    assert "never awaited" not in result.stderr + result.stdout
