@@ -13,6 +13,7 @@ machine):
 - `F <call> <namespace/name> <start> <end>`: a cluster-lifecycle call of the FlinkService (deploy, cancel,
   delete) and when it ran; with `--capture-dir`, each deploy request is also pickled there as
   `<name>-<generation>.pickle` (so a baseline can start exactly the cluster the operator started);
+- `G {json}` at the end: objects tracked by the garbage collector (count, frozen, most common types);
 - `S {json}` every second: reconciles started, the time spent in reconciles so far (`busy_ms`), Kubernetes
   requests by method, queue contents, reconciles deferred by the rate limiter, and within that second the
   most reconciles in flight (`running_max`), the longest event-loop stall (`lag_max_ms`) and the longest
@@ -151,6 +152,8 @@ async def run(args: argparse.Namespace) -> None:
         for informer in manager.informers:
             informer.add_handler(note_arrival)
         out.write("READY\n")
+        if args.freeze_gc:
+            freezer.append(asyncio.create_task(freeze_gc_often(args.freeze_gc)))
         while True:
             await asyncio.sleep(1.0)
             runner = manager.runners[0] if manager.runners else None
@@ -191,14 +194,27 @@ async def run(args: argparse.Namespace) -> None:
                 window["running_max"] = max(window["running_max"], manager.runners[0].running)
             out.flush()
 
+    freezer: list[asyncio.Task[None]] = []
+
+    async def freeze_gc_often(interval: float) -> None:
+        """An experiment (off by default): move what exists now out of the collector's reach, as the
+        emulator does, so full collections stop scanning the long-lived caches."""
+        while True:
+            gc.collect()
+            gc.freeze()
+            await asyncio.sleep(interval)
+
     tasks = [asyncio.create_task(report()), asyncio.create_task(flush_often())]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     loop.add_signal_handler(signal.SIGINT, stop.set)
     await stop.wait()
-    for task in tasks:
+    for task in tasks + freezer:
         task.cancel()
+    counts = Counter(type(o).__qualname__ for o in gc.get_objects())
+    out.write("G " + json.dumps({"tracked": sum(counts.values()), "frozen": gc.get_freeze_count(),
+                                 "top": counts.most_common(12)}) + "\n")
     await operator.stop()
     if flink is not None and hasattr(flink, "aclose"):
         await flink.aclose()
@@ -216,6 +232,7 @@ class OperatorOutput:
         self.stats: dict[str, Any] = {}
         self.history: list[dict[str, Any]] = []
         self.calls: list[tuple[str, str, float, float]] = []
+        self.gc_report: dict[str, Any] = {}
         self.task = asyncio.create_task(self._read())
 
     async def _read(self) -> None:
@@ -229,6 +246,8 @@ class OperatorOutput:
             elif kind == "F":
                 call, key, started, ended = rest.split()
                 self.calls.append((call, key, float(started), float(ended)))
+            elif kind == "G":
+                self.gc_report = json.loads(rest)
             elif kind == "S":
                 self.stats = json.loads(rest)
                 self.history.append(self.stats)
@@ -280,6 +299,8 @@ def main() -> None:
     parser.add_argument("--ready-delay", type=float, default=0.1)
     parser.add_argument("--capture-dir", help="where to pickle the deploy requests (local runtime)")
     parser.add_argument("--log-level", default="WARNING")
+    parser.add_argument("--freeze-gc", type=float, default=0.0, metavar="SECONDS",
+                        help="experiment: gc.collect() + gc.freeze() every SECONDS once leading (0: off)")
     asyncio.run(run(parser.parse_args()))
 
 

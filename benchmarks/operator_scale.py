@@ -264,7 +264,8 @@ async def run_count(options: argparse.Namespace, count: int, workdir: Path) -> d
         result["create_s"] = time.monotonic() - started
         print(f"  {count} FlinkDeployments created in {result['create_s']:.1f} s", flush=True)
         output = await start_operator_process(
-            kubeconfig, config_file, "--ready-delay", str(args.ready_delay), *flink.operator_args()
+            kubeconfig, config_file, "--ready-delay", str(args.ready_delay), *flink.operator_args(),
+            *(["--freeze-gc", str(args.freeze_gc)] if args.freeze_gc else []),
         )
         operator = output.process
         started = time.monotonic()
@@ -286,6 +287,8 @@ async def run_count(options: argparse.Namespace, count: int, workdir: Path) -> d
     finally:
         if operator is not None:
             await stop_process(operator)
+            await output.task
+            result["gc"] = output.gc_report
         await http.close()
         if flink is not None:
             await flink.stop()
@@ -341,6 +344,11 @@ def describe(r: dict[str, Any]) -> str:
     notes.append(f"  event-loop stalls per second while changes were made: median "
                  f"{_median(r['changes_lag_ms']):.0f} ms, max {max(r['changes_lag_ms'] or [0]):.0f} ms "
                  f"(longest garbage collection {r['changes_gc_ms']} ms)")
+    gc_report = r.get("gc") or {}
+    if gc_report:
+        top = ", ".join(f"{name} {n}" for name, n in gc_report["top"][:6])
+        notes.append(f"  objects tracked by the garbage collector at the end: {gc_report['tracked']} "
+                     f"({gc_report['frozen']} frozen); most: {top}")
     if resource_writes:
         notes.append(f"  steady-state writes: {r['writes']}")
     return table(head, rows) + "\n" + "\n".join(notes)
@@ -362,6 +370,9 @@ async def main() -> None:
     parser.add_argument("--stable-within", type=float, default=1800.0)
     parser.add_argument("--set", action="append", metavar="KEY=VALUE",
                         help="another operator configuration value (repeatable)")
+    parser.add_argument("--freeze-gc", type=float, default=0.0, metavar="SECONDS",
+                        help="experiment: the operator process freezes its objects out of the garbage "
+                        "collector every SECONDS (0: off, as the operator ships)")
     parser.add_argument("--quick", action="store_true",
                         help="a short run to check the benchmark works (figures are not meaningful)")
     parser.add_argument("--json", action="store_true", help="also print the raw figures as JSON")
