@@ -29,14 +29,28 @@ from lightkube import AsyncClient, KubeConfig
 from flink_operator.api import FlinkDeployment
 from flink_operator.app.runtimes import ManagedFlinkService, create_flink_service
 from flink_operator.config import ConfigReloader, load_declared_options
+from flink_operator.config.resource_options import SNAPSHOT_RESOURCE_ENABLED
 from flink_operator.controllers.common.listener_bridge import ListenerBridge
 from flink_operator.controllers.deployment.controller import (
     DeploymentControllerDeps,
     deployment_controller_spec,
 )
+from flink_operator.controllers.snapshot import (
+    SnapshotControllerDeps,
+    SnapshotListenerBridge,
+    snapshot_controller_spec,
+)
+from flink_operator.controllers.snapshot.job_hooks import JobSnapshots
+from flink_operator.controllers.snapshot.wiring import snapshot_crd_installed
 from flink_operator.flink.service import FlinkService
 from flink_operator.plugins._host import PluginHost
-from flink_operator.runtime import LeaderElectionConfig, Manager, default_identity, operator_namespace
+from flink_operator.runtime import (
+    KubeApi,
+    LeaderElectionConfig,
+    Manager,
+    default_identity,
+    operator_namespace,
+)
 from flink_operator.validation import DefaultValidator
 from flink_operator.webhook import WebhookServer
 
@@ -183,7 +197,11 @@ async def start_operator(
             owned_flink = await create_flink_service(configuration, state_dir=settings.local_state_dir)
             flink_service = owned_flink.service
         bridge: ListenerBridge[FlinkDeployment] = ListenerBridge(plugins.listeners, FlinkDeployment)
-        deps = DeploymentControllerDeps(flink=flink_service, plugins=plugins, bridge=bridge)
+        crd_installed = await snapshot_crd_installed(KubeApi(client, user_agent="flink-operator"))
+        job_snapshots = JobSnapshots(flink_service, crd_installed=crd_installed)
+        deps = DeploymentControllerDeps(
+            flink=flink_service, plugins=plugins, bridge=bridge, snapshots=job_snapshots
+        )
         manager = Manager(
             client,
             reloader,
@@ -194,6 +212,11 @@ async def start_operator(
             health_port=settings.health_port,
         )
         manager.add(deployment_controller_spec(deps))
+        if crd_installed and configuration.get(SNAPSHOT_RESOURCE_ENABLED):
+            snapshot_deps = SnapshotControllerDeps(
+                flink_service, plugins, SnapshotListenerBridge(plugins.listeners)
+            )
+            manager.add(snapshot_controller_spec(snapshot_deps))
         if settings.webhook:
             webhook = WebhookServer.from_config(plugins, configuration, client, namespace=settings.namespace)
             await webhook.start()

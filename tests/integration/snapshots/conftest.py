@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from pathlib import Path
 
 import pytest_asyncio
+from tests.support.operator_env import OperatorEnv
 from tests.support.snapshot_env import SnapshotEnv
 
 from flink_operator.testing.fake_flink import FakeFlinkServer
@@ -37,6 +38,25 @@ async def make_env(
         env = SnapshotEnv(api_server, tmp_path, fake_flink, config, retry_base_s=retry_base_s)
         made.append(env)
         await env.start()
+        return env
+
+    yield factory
+    for env in made:
+        await env.close()
+
+
+@pytest_asyncio.fixture
+async def make_operator_env(
+    api_server: EmbeddedApiServer, tmp_path: Path, fake_flink: FakeFlinkService
+) -> AsyncIterator[Callable[..., Awaitable[OperatorEnv]]]:
+    """`await make_operator_env(config={...})`: the whole operator (real wiring) on the emulator."""
+    made: list[OperatorEnv] = []
+
+    async def factory(config: Mapping[str, str] | None = None) -> OperatorEnv:
+        env = OperatorEnv(api_server, tmp_path, fake_flink, config)
+        made.append(env)
+        await env.setup()
+        await env.start_operator()
         return env
 
     yield factory

@@ -24,7 +24,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pydantic import ValidationError
@@ -34,6 +34,10 @@ from flink_operator.api import (
     LABEL_CANARY,
     FlinkDeployment,
     FlinkDeploymentStatus,
+    FlinkJobState,
+    JobKind,
+    JobState,
+    ReconciliationState,
 )
 from flink_operator.controllers.common.events import EventSpec
 from flink_operator.controllers.common.listener_bridge import ListenerBridge
@@ -43,10 +47,15 @@ from flink_operator.controllers.deployment.context import DeploymentContext
 from flink_operator.controllers.deployment.inputs import build_context
 from flink_operator.controllers.deployment.runtime_calls import perform
 from flink_operator.controllers.deployment.steps import Outcome
+from flink_operator.controllers.snapshot.controller import FLINK_STATE_SNAPSHOT
+from flink_operator.controllers.snapshot.job_hooks import JobSnapshotCall, JobSnapshotResult, JobSnapshots
+from flink_operator.controllers.snapshot.wiring import snapshot_watch
 from flink_operator.flink.service import FlinkService
 from flink_operator.runtime import ControllerContext, ControllerSpec, Kind, Recurrence, Request, Result
 
 _log = logging.getLogger(__name__)
+
+SnapshotWork = tuple[JobSnapshotCall[FlinkDeploymentStatus], JobSnapshotResult[FlinkDeploymentStatus]]
 
 FLINK_DEPLOYMENT = Kind.custom("flink.apache.org", "v1beta1", "FlinkDeployment", "flinkdeployments")
 JSON = dict[str, Any]
@@ -62,6 +71,8 @@ class DeploymentControllerDeps:
     bridge: ListenerBridge[FlinkDeployment] | None = None
     clock: Callable[[], float] = time.time
     new_id: Callable[[], str] = field(default=lambda: uuid.uuid4().hex)
+    snapshots: JobSnapshots | None = None
+    """Savepoints and checkpoints of the job (`controllers.snapshot`); None: none are taken."""
 
 
 class FlinkDeploymentController:
@@ -98,12 +109,14 @@ class FlinkDeploymentController:
                 raw = self.ctx.status.observe(await finalizers.add(raw))
 
         context = await self._context(resource)
+        context, snapshot_work = await self._observe_snapshots(resource, context, deleting)
         step = planner.decide(context)
         _log.debug("FlinkDeployment %s: %s", request, step.note)
         raw = await self._write(raw, step.status)
         await self._record(raw, resource, step.events)
         if step.action is None:
-            return Result(step.requeue.after)
+            requeue = step.requeue.after
+            return await self._trigger_snapshots(raw, resource, step.status, requeue, snapshot_work)
 
         ref = context.ref
         _log.info("FlinkDeployment %s: %s (%s)", request, step.action.describe(), step.note)
@@ -137,6 +150,73 @@ class FlinkDeploymentController:
         if retry and settings is not None:
             return Result.after(settings.retry_delay(retry))
         return Result(outcome.requeue.after)
+
+    # ------------------------------------------------------------------------------------ snapshots
+
+    async def _observe_snapshots(
+        self, resource: FlinkDeployment, context: DeploymentContext, deleting: bool
+    ) -> tuple[DeploymentContext, SnapshotWork | None]:
+        """Legacy trigger results, upgrade savepoints as snapshot resources, retention; before deciding."""
+        snapshots = self.deps.snapshots
+        observed = context.observed
+        if (
+            snapshots is None
+            or deleting
+            or resource.spec.job is None
+            or observed.reconciliation_status.last_reconciled_spec is None
+        ):
+            return context, None
+        call = snapshots.inputs(
+            resource,
+            observed,
+            configuration=self.ctx.configuration,
+            snapshot_documents=self._snapshot_documents(resource.namespace),
+            now_ms=context.now_ms,
+        )
+        result = await snapshots.observe(self.ctx.api, call)
+        context = replace(
+            context,
+            observed=result.status,
+            observation_events=(*context.observation_events, *result.events),
+        )
+        return context, (call, result)
+
+    async def _trigger_snapshots(
+        self,
+        raw: JSON,
+        resource: FlinkDeployment,
+        status: FlinkDeploymentStatus,
+        requeue: float | None,
+        work: SnapshotWork | None,
+    ) -> Result:
+        """Manual and periodic snapshots, when the job runs and nothing else is going on."""
+        snapshots = self.deps.snapshots
+        if snapshots is None or work is None:
+            return Result(requeue)
+        call, observed = work
+        job = resource.spec.job
+        quiet = (
+            job is not None
+            and job.state is JobState.RUNNING
+            and status.reconciliation_status.state is ReconciliationState.DEPLOYED
+            and status.observed_generation == resource.metadata.generation
+            and status.job_status.state is FlinkJobState.RUNNING
+        )
+        hints = [observed.requeue]
+        if quiet:
+            result = await snapshots.trigger(self.ctx.api, call, replace(observed, status=status))
+            raw = await self._write(raw, result.status)
+            await self._record(raw, resource, result.events)
+            hints.append(result.requeue)
+        wanted = [delay for delay in (requeue, *hints) if delay is not None]
+        return Result(min(wanted) if wanted else None)
+
+    def _snapshot_documents(self, namespace: str) -> list[JSON]:
+        try:
+            store = self.ctx.store_for(FLINK_STATE_SNAPSHOT)
+        except KeyError:
+            return []
+        return [obj.decode() for obj in store.objects(namespace)]
 
     # ------------------------------------------------------------------------------------ the inputs
 
@@ -196,6 +276,8 @@ class FlinkDeploymentController:
         if self.ctx.finalizers is not None:
             await self.ctx.finalizers.remove(raw)
         self.ctx.status.forget(_key(raw))
+        if self.deps.snapshots is not None:
+            self.deps.snapshots.forget(resource.metadata.uid or f"{resource.namespace}/{resource.name}")
         _log.info("FlinkDeployment %s/%s: deleted", resource.namespace, resource.name)
         if self.deps.bridge is not None:
             gone = resource.model_copy(deep=True)
@@ -234,10 +316,17 @@ def deployment_controller_spec(
     Deployments with `Watch(DEPLOYMENT, map_to_owner(FLINK_DEPLOYMENT))`.
     """
     bridge = deps.bridge
+    snapshots = deps.snapshots
+    watches = (
+        [snapshot_watch(JobKind.FLINK_DEPLOYMENT)]
+        if snapshots is not None and snapshots.crd_installed
+        else []
+    )
     return ControllerSpec(
         name=name,
         kind=FLINK_DEPLOYMENT,
         reconciler=lambda ctx: FlinkDeploymentController(ctx, deps),
+        watches=watches,
         finalizer=FINALIZER_FLINK_DEPLOYMENT,
         status_hooks=(bridge.on_status,) if bridge is not None else (),
         event_hooks=(bridge.on_event,) if bridge is not None else (),
