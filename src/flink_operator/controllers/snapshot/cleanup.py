@@ -95,6 +95,9 @@ def _in_progress(ctx: SnapshotContext, status: FlinkStateSnapshotStatus, overdue
     if state is not FlinkStateSnapshotState.IN_PROGRESS:
         return release(observed.status, "did not complete: nothing to dispose")
     if overdue:
-        return release(status, "still in progress when the cleanup timeout passed",
-                       _gave_up(ctx, status.trigger_id or "(in progress)", "waiting for"))
+        return release(
+            status,
+            "still in progress when the cleanup timeout passed",
+            _gave_up(ctx, status.trigger_id or "(in progress)", "waiting for"),
+        )
     return wait(status, ctx.settings.progress_check_interval, "waiting for the snapshot to finish")

@@ -321,8 +321,12 @@ class FlinkStateSnapshotController:
                 raise
             except Exception as error:
                 # An event that cannot be written must not undo a step that already happened.
-                _log.warning("Recording event %s for FlinkStateSnapshot %s failed: %s",
-                             event.reason, snapshot.name, error)
+                _log.warning(
+                    "Recording event %s for FlinkStateSnapshot %s failed: %s",
+                    event.reason,
+                    snapshot.name,
+                    error,
+                )
 
     async def _release(self, request: Request, raw: JSON) -> None:
         if self.ctx.finalizers is not None:

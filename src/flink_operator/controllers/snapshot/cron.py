@@ -34,9 +34,12 @@ __all__ = ["CronError", "CronExpression", "parse_cron"]
 MIN_YEAR = 1970
 MAX_YEAR = 2099
 
-_MONTHS = {name: index for index, name in enumerate(
-    ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), start=1
-)}
+_MONTHS = {
+    name: index
+    for index, name in enumerate(
+        ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), start=1
+    )
+}
 _WEEKDAYS = {
     name: index for index, name in enumerate(("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"), start=1)
 }
@@ -307,7 +310,8 @@ class CronExpression:
         if len(fields) not in (6, 7):
             raise CronError(
                 f"cron expression {text!r} has {len(fields)} fields; a Quartz expression has 6 or 7: "
-                + " ".join(_FIELD_NAMES[:6]) + " [year]"
+                + " ".join(_FIELD_NAMES[:6])
+                + " [year]"
             )
         expression = " ".join(fields)
         dom_field, dow_field = fields[3], fields[5]

@@ -131,8 +131,10 @@ class JobSnapshots:
         else:
             job_kind = JobKind.FLINK_SESSION_JOB
             version = session.spec.flink_version if session is not None else None
-            configurations = [session.spec.flink_configuration if session is not None else None,
-                              resource.spec.flink_configuration]
+            configurations = [
+                session.spec.flink_configuration if session is not None else None,
+                resource.spec.flink_configuration,
+            ]
             name = resource.spec.deployment_name
             cluster = ClusterRef(namespace, name) if session is not None and name else None
         settings, effective = snapshot_settings(configuration, namespace, version, *configurations)
@@ -229,8 +231,14 @@ class JobSnapshots:
                         f"Disposing savepoint {location} failed: {_describe(error)}; it stays in the "
                         "savepoint history and is tried again at the next reconcile"
                     )
-                    events.append(ev.warning(Reason.CLEANUP_FAILED, Component.OPERATOR, message,
-                                             message_key=f"HistoryDisposalFailed-{location}"))
+                    events.append(
+                        ev.warning(
+                            Reason.CLEANUP_FAILED,
+                            Component.OPERATOR,
+                            message,
+                            message_key=f"HistoryDisposalFailed-{location}",
+                        )
+                    )
                     break
             status = drop_history_entry(status, item.savepoint)
         return JobSnapshotResult(status, tuple(events), plan.requeue, plan.hold)
@@ -271,7 +279,9 @@ class JobSnapshots:
         try:
             if trigger.kind is SnapshotKind.SAVEPOINT:
                 result = await self.flink.trigger_savepoint(
-                    call.cluster, job_id, target_dir=trigger.savepoint_dir,
+                    call.cluster,
+                    job_id,
+                    target_dir=trigger.savepoint_dir,
                     savepoint_format=SavepointFormat(trigger.savepoint_format.value),
                 )
             else:
@@ -297,8 +307,13 @@ class JobSnapshots:
             if known is None or known[0] != nonce:
                 self._first_attempts[(call.uid, trigger.kind)] = (nonce, inputs.now_ms)
         return legacy.record_trigger(
-            status, trigger.kind, result.trigger_id, trigger.trigger_type, inputs.now_ms,
-            savepoint_format=trigger.savepoint_format, checkpoint_type=inputs.settings.checkpoint_type,
+            status,
+            trigger.kind,
+            result.trigger_id,
+            trigger.trigger_type,
+            inputs.now_ms,
+            savepoint_format=trigger.savepoint_format,
+            checkpoint_type=inputs.settings.checkpoint_type,
         )
 
     # ------------------------------------------------------------------------------------ Kubernetes

@@ -76,7 +76,8 @@ def snapshot_labels(document: Mapping[str, Any]) -> dict[str, str]:
     status = document.get("status") or {}
     labels = dict(metadata.get("labels") or {})
     labels[LABEL_SNAPSHOT_TYPE] = (
-        SNAPSHOT_TYPE_CHECKPOINT if spec.get("checkpoint") is not None and spec.get("savepoint") is None
+        SNAPSHOT_TYPE_CHECKPOINT
+        if spec.get("checkpoint") is not None and spec.get("savepoint") is None
         else SNAPSHOT_TYPE_SAVEPOINT
     )
     labels[LABEL_SNAPSHOT_TRIGGER_TYPE] = trigger_type_of(labels).value

@@ -62,11 +62,7 @@ def snapshots_to_delete(
 ) -> list[str]:
     """Names of the snapshot resources of one job and kind to delete, oldest first."""
     candidates = sorted(
-        (
-            s
-            for s in snapshots
-            if s.kind is kind and s.trigger_type in _RETAINED_TRIGGERS and not s.deleting
-        ),
+        (s for s in snapshots if s.kind is kind and s.trigger_type in _RETAINED_TRIGGERS and not s.deleting),
         key=lambda s: (s.created_ms, s.name),
     )
     if not candidates:

@@ -126,7 +126,11 @@ def wait(status: FlinkStateSnapshotStatus, seconds: float | None, note: str, *ev
 def step_of(outcome: Outcome, note: str) -> Step:
     """An outcome recorded without an action (a decision that needs no Flink call)."""
     return Step(
-        outcome.status, outcome.events, None, outcome.requeue, remove_finalizer=outcome.remove_finalizer,
+        outcome.status,
+        outcome.events,
+        None,
+        outcome.requeue,
+        remove_finalizer=outcome.remove_finalizer,
         note=note,
     )
 

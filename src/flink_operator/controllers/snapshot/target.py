@@ -98,7 +98,9 @@ class Target:
 
 
 def snapshot_settings(
-    configuration: DefaultConfiguration, namespace: str, version: FlinkVersion | None,
+    configuration: DefaultConfiguration,
+    namespace: str,
+    version: FlinkVersion | None,
     *flink_configurations: Mapping[str, Any] | None,
 ) -> tuple[SnapshotSettings, dict[str, str]]:
     """The snapshot settings and the effective configuration of a job (its `flinkConfiguration`s layered
@@ -142,7 +144,11 @@ def _unreadable(
     kind: JobKind, name: str, namespace: str, configuration: DefaultConfiguration, error: ValidationError
 ) -> Target:
     return Target(
-        kind, name, namespace, found=True, settings=default_settings(configuration, namespace),
+        kind,
+        name,
+        namespace,
+        found=True,
+        settings=default_settings(configuration, namespace),
         problem=f"{kind.value} {namespace}/{name} cannot be read: {error.errors()[0].get('msg', error)}",
     )
 
