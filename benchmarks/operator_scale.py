@@ -29,6 +29,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import random
 import sys
 import tempfile
@@ -136,18 +137,29 @@ async def wait_stable(http: aiohttp.ClientSession, base: str, count: int, within
         await asyncio.sleep(1.0 if count <= 2000 else 3.0)
 
 
+def machine_busy_s() -> float:
+    """CPU seconds every process on the machine has used (user + nice + system), from /proc/stat."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    return (int(fields[0]) + int(fields[1]) + int(fields[2])) / os.sysconf("SC_CLK_TCK")
+
+
 async def steady_state(
-    args: argparse.Namespace, emulator: EmulatorProcess, output: OperatorOutput, pid: int
+    args: argparse.Namespace, emulator: EmulatorProcess, output: OperatorOutput, pid: int, flink_pid: int
 ) -> dict[str, Any]:
     await emulator.clear_log()
     await asyncio.sleep(1.5)  # a fresh stats line
     before, cpu_before = dict(output.stats), proc_figures(pid).cpu_s
+    others_before = [proc_figures(p).cpu_s for p in (emulator.pid, flink_pid, os.getpid())]
+    machine_before = machine_busy_s()
     first_stats = len(output.history)
     started = time.monotonic()
     await asyncio.sleep(args.steady)
     took = time.monotonic() - started
     await asyncio.sleep(1.1)
     after, cpu_after = dict(output.stats), proc_figures(pid).cpu_s
+    others = [(proc_figures(p).cpu_s - b) / (took + 1.1)
+              for p, b in zip((emulator.pid, flink_pid, os.getpid()), others_before, strict=True)]
+    machine = (machine_busy_s() - machine_before) / (took + 1.1)
     window = output.history[first_stats:]
     writes = await emulator.writes()
     by_resource: Counter[str] = Counter()
@@ -161,6 +173,8 @@ async def steady_state(
         "reconciles_per_s": (after["reconciles"] - before["reconciles"]) / (took + 1.1),
         "steady_busy": (after["busy_ms"] - before["busy_ms"]) / 1000 / (took + 1.1),
         "cpu_share": (cpu_after - cpu_before) / (took + 1.1),
+        "others_cpu_share": others,
+        "machine_cpu_share": machine,
         "queued": after.get("queued", {}),
         "steady_running_max": max((s.get("running_max", 0) for s in window), default=0),
         "steady_lag_ms": sorted(s.get("lag_max_ms", 0) for s in window),
@@ -276,7 +290,7 @@ async def run_count(options: argparse.Namespace, count: int, workdir: Path) -> d
         print(f"  all STABLE {result['stable_s']:.1f} s after the operator was leading with synced caches; "
               f"steady state for {args.steady:g} s ...", flush=True)
         await asyncio.sleep(args.settle)
-        result.update(await steady_state(args, emulator, output, operator.pid))
+        result.update(await steady_state(args, emulator, output, operator.pid, flink.pid))
         print(f"  {args.changes} restartNonce changes at {args.rate:g}/s ...", flush=True)
         result.update(await user_changes(args, http, emulator.url, output, operator.pid))
         figures = proc_figures(operator.pid)
@@ -333,6 +347,10 @@ def describe(r: dict[str, Any]) -> str:
         f"  other processes: emulator RSS {r['emulator_rss_mb']:.0f} MB, fake Flink RSS "
         f"{r['flink_rss_mb']:.0f} MB; {r['load_after']} at the end",
     ]
+    emulator_cpu, flink_cpu, driver_cpu = r["others_cpu_share"]
+    notes.append(f"  steady-state CPU (% of one core): emulator {100 * emulator_cpu:.0f}, fake Flink "
+                 f"{100 * flink_cpu:.0f}, driver {100 * driver_cpu:.0f}; the whole machine "
+                 f"{100 * r['machine_cpu_share']:.0f} of {100 * (os.cpu_count() or 1)}")
     notes.append(f"  steady state: at most {r['steady_running_max']} reconciles in flight; event-loop stalls "
                  f"per second: median {_median(r['steady_lag_ms']):.0f} ms, "
                  f"max {max(r['steady_lag_ms'] or [0]):.0f} ms (longest garbage collection "
