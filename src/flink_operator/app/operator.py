@@ -27,7 +27,7 @@ from pathlib import Path
 from lightkube import AsyncClient, KubeConfig
 
 from flink_operator.api import FlinkDeployment
-from flink_operator.app.runtimes import ManagedFlinkService, create_flink_service
+from flink_operator.app.runtimes import ManagedFlinkService, create_flink_service, runs_on_kubernetes
 from flink_operator.config import ConfigReloader, load_declared_options
 from flink_operator.config.resource_options import SNAPSHOT_RESOURCE_ENABLED
 from flink_operator.controllers.common.listener_bridge import ListenerBridge
@@ -193,15 +193,6 @@ async def start_operator(
             list(plugins.mutators.names),
             list(plugins.listeners.listener_names),
         )
-        if flink_service is None:
-            owned_flink = await create_flink_service(configuration, state_dir=settings.local_state_dir)
-            flink_service = owned_flink.service
-        bridge: ListenerBridge[FlinkDeployment] = ListenerBridge(plugins.listeners, FlinkDeployment)
-        crd_installed = await snapshot_crd_installed(KubeApi(client, user_agent="flink-operator"))
-        job_snapshots = JobSnapshots(flink_service, crd_installed=crd_installed)
-        deps = DeploymentControllerDeps(
-            flink=flink_service, plugins=plugins, bridge=bridge, snapshots=job_snapshots
-        )
         manager = Manager(
             client,
             reloader,
@@ -211,7 +202,22 @@ async def start_operator(
             health_host=settings.health_host,
             health_port=settings.health_port,
         )
-        manager.add(deployment_controller_spec(deps))
+        if flink_service is None:
+            # The Kubernetes runtime writes through the leader-election gate, as the controllers do.
+            owned_flink = await create_flink_service(
+                configuration,
+                state_dir=settings.local_state_dir,
+                kube_client=client,
+                gate=manager.elector.check if manager.elector is not None else None,
+            )
+            flink_service = owned_flink.service
+        bridge: ListenerBridge[FlinkDeployment] = ListenerBridge(plugins.listeners, FlinkDeployment)
+        crd_installed = await snapshot_crd_installed(KubeApi(client, user_agent="flink-operator"))
+        job_snapshots = JobSnapshots(flink_service, crd_installed=crd_installed)
+        deps = DeploymentControllerDeps(
+            flink=flink_service, plugins=plugins, bridge=bridge, snapshots=job_snapshots
+        )
+        manager.add(deployment_controller_spec(deps, watch_jobmanagers=runs_on_kubernetes(flink_service)))
         if crd_installed and configuration.get(SNAPSHOT_RESOURCE_ENABLED):
             snapshot_deps = SnapshotControllerDeps(
                 flink_service, plugins, SnapshotListenerBridge(plugins.listeners)

@@ -26,7 +26,6 @@ RUNTIME = declare(
     RuntimeKind.kubernetes,
     "Where the Flink clusters of FlinkDeployments run: `kubernetes` (on the watched Kubernetes cluster, "
     "native or standalone per `spec.mode`) or `local` (JobManager and TaskManager processes on the "
-    "operator's machine, REST and Web UI on 127.0.0.1; `flink-operator local up` sets it). The Kubernetes "
-    "runtimes are not available in this version yet: the operator refuses to start with a clear error.",
+    "operator's machine, REST and Web UI on 127.0.0.1; `flink-operator local up` sets it).",
     upstream_default="(none: upstream always runs on Kubernetes)",
 )

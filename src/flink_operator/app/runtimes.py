@@ -1,9 +1,17 @@
 """Choosing and starting the FlinkService the controllers use (`kubernetes.operator.runtime`).
 
-`create_flink_service(configuration)` returns the runtime and how to release it. The local runtime first
-adopts clusters an earlier run left behind (`LocalFlinkService.recover`), so an operator restart neither
-duplicates nor orphans Flink processes. Closing it releases HTTP connections only: clusters keep running
-across operator restarts, as upstream's do.
+`create_flink_service(configuration, kube_client=..., gate=...)` returns the runtime and how to release it:
+
+* `kubernetes` (the default): `KubernetesRuntimes`, native or standalone per resource (`spec.mode`), on the
+  operator's own Kubernetes client; every write it makes goes through `gate` (the leader-election write
+  gate), so a replica that lost its lease cannot create or delete Flink clusters. The REST API of each
+  cluster is reached at its `<name>-rest` Service, or where `kubernetes.operator.flink.rest.url-template`
+  says (an operator outside the cluster).
+* `local`: every cluster as processes on this machine. It first adopts clusters an earlier run left
+  behind (`LocalFlinkService.recover`), so an operator restart neither duplicates nor orphans Flink
+  processes.
+
+Closing releases HTTP connections only: clusters keep running across operator restarts, as upstream's do.
 """
 
 from __future__ import annotations
@@ -13,9 +21,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from lightkube import AsyncClient
+
 from flink_operator.app.options import RUNTIME, RuntimeKind
 from flink_operator.config import ConfigError, Configuration
 from flink_operator.flink.service import FlinkService
+from flink_operator.runtime.kube_api import KubeApi, WriteGate
 
 _log = logging.getLogger(__name__)
 
@@ -28,9 +39,16 @@ class ManagedFlinkService:
 
 
 async def create_flink_service(
-    configuration: Configuration, *, state_dir: Path | None = None
+    configuration: Configuration,
+    *,
+    state_dir: Path | None = None,
+    kube_client: AsyncClient | None = None,
+    gate: WriteGate | None = None,
 ) -> ManagedFlinkService:
-    """The FlinkService the configuration asks for; raises `ConfigError` for one that is not available."""
+    """The FlinkService the configuration asks for; raises `ConfigError` for one that cannot be started.
+
+    `kube_client` (the operator's client) is required for the Kubernetes runtime; `gate` is called before
+    each of its writes; `state_dir` overrides the local runtime's state directory."""
     kind = configuration.get(RUNTIME)
     if kind is RuntimeKind.local:
         from flink_operator.flink.local.service import LocalFlinkService
@@ -44,8 +62,27 @@ async def create_flink_service(
             len(report.reaped),
         )
         return ManagedFlinkService(local, local.close, kind)
-    raise ConfigError(
-        f"{RUNTIME.key}: the '{kind.value}' runtime (Flink clusters on Kubernetes, native or standalone) is "
-        f"not available in this version yet; set {RUNTIME.key}: local to run Flink clusters as local "
-        "processes (what 'flink-operator local up' does)"
+    if kube_client is None:
+        raise ConfigError(
+            f"{RUNTIME.key}: the '{kind.value}' runtime needs a Kubernetes client (none was given)",
+            key=RUNTIME.key,
+        )
+    from flink_operator.flink.kubernetes.runtimes import KubernetesRuntimes
+    from flink_operator.kube.kube_options import REST_URL_TEMPLATE
+
+    api = KubeApi(kube_client, user_agent="flink-operator", gate=gate)
+    runtimes = KubernetesRuntimes.from_configuration(api, configuration)
+    template = configuration.get(REST_URL_TEMPLATE)
+    _log.info(
+        "Kubernetes Flink runtime (native and standalone per spec.mode); Flink REST APIs at %s",
+        template or "http://<name>-rest.<namespace>.svc:<rest.port>",
     )
+    return ManagedFlinkService(runtimes, runtimes.close, kind)
+
+
+def runs_on_kubernetes(service: FlinkService) -> bool:
+    """Whether the service's clusters are Kubernetes objects (then the controllers watch them)."""
+    from flink_operator.flink.kubernetes.runtimes import KubernetesRuntimes
+    from flink_operator.flink.kubernetes.service import KubernetesFlinkService
+
+    return isinstance(service, KubernetesRuntimes | KubernetesFlinkService)

@@ -8,9 +8,12 @@ JobManager annotations) are produced as well; the local runtime ignores them. Po
 `flink_operator.kube.pod_templates`, quantities parsed by `flink_operator.validation.quantities`.
 
 Key names follow the target Flink version (`execution.state-recovery.path` from 1.20 on,
-`kubernetes.container.image.ref` from 1.17 on, ...). Files a configuration refers to (merged pod templates,
-log configuration) are returned as content, never written here: keys naming them are set only when the
-caller says in which directory it will write them.
+`kubernetes.container.image.ref` from 1.17 on, ...). The layered pod templates and the log configuration
+are returned as content (`BuiltConfiguration.jobmanager_template`, `.taskmanager_template`, `.log_files`),
+never written here; keys naming files are set only when the caller says in which directory it will write
+them (`files_dir`, `BuiltConfiguration.files`). `spec.mode` is carried as
+`kubernetes.operator.deployment.mode` (an operator key, never handed to Flink) so that a runtime serving
+both Kubernetes modes can pick one.
 
 Not guaranteed: that the values are valid for Flink (Flink checks them when it starts), nor that secrets in
 `flinkConfiguration` are hidden (this is the configuration itself, not a log line).
@@ -68,6 +71,9 @@ JM_ANNOTATIONS_KEY = "kubernetes.jobmanager.annotations"
 OWNER_REFERENCE_KEY = "kubernetes.jobmanager.owner.reference"
 POD_TEMPLATE_JM_KEY = "kubernetes.pod-template-file.jobmanager"
 POD_TEMPLATE_TM_KEY = "kubernetes.pod-template-file.taskmanager"
+DEPLOYMENT_MODE_KEY = "kubernetes.operator.deployment.mode"
+STARTUP_PROBE_KEY = "kubernetes.operator.jm-deployment.startup.probe.enabled"
+MERGE_ARRAYS_BY_NAME_KEY = "kubernetes.operator.pod-template.merge-arrays-by-name"
 HA_TYPE_KEYS = ("high-availability.type", "high-availability")
 HA_STORAGE_KEY = "high-availability.storageDir"
 CHECKPOINT_DIR_KEYS = ("execution.checkpointing.dir", "state.checkpoints.dir")
@@ -99,10 +105,14 @@ class OwnerInfo:
 
 @dataclass(frozen=True)
 class BuiltConfiguration:
-    """The flat configuration and the files it refers to (`path -> content`, to be written by the runtime)."""
+    """The flat configuration, the layered pod templates and log files as content, and (with `files_dir`)
+    the files the configuration refers to (`path -> content`, to be written by the caller)."""
 
     configuration: dict[str, str]
     files: dict[str, str] = field(default_factory=dict)
+    jobmanager_template: dict[str, Any] | None = None
+    taskmanager_template: dict[str, Any] | None = None
+    log_files: dict[str, str] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------------------------- versions
@@ -277,20 +287,27 @@ def build_flink_configuration(
     generation: int | None = None,
     owner: OwnerInfo | None = None,
     files_dir: str | None = None,
-    merge_arrays_by_name: bool = False,
-    startup_probe: bool = True,
+    merge_arrays_by_name: bool | None = None,
+    startup_probe: bool | None = None,
 ) -> BuiltConfiguration:
     """The configuration a cluster for `spec` runs with, built in upstream's order.
 
     `base` is the operator default configuration with the resource's namespace and Flink-version defaults
     applied (`DefaultConfiguration.for_resource(...).as_dict()`). `generation` marks a deploy config: it adds
     the generation annotation for the JobManager. `files_dir` is where the caller will write `files`.
+    `merge_arrays_by_name` and `startup_probe` default to the resource's
+    `kubernetes.operator.pod-template.merge-arrays-by-name` and
+    `kubernetes.operator.jm-deployment.startup.probe.enabled`.
     Raises `ConfigBuildError` naming the spec field that cannot be translated.
     """
     version = spec.flink_version
     accepted, _ignored_system_keys = split_spec_configuration(spec.flink_configuration)
     conf: dict[str, str] = {**base, **accepted}
     files: dict[str, str] = {}
+    if merge_arrays_by_name is None:
+        merge_arrays_by_name = _flag(conf, MERGE_ARRAYS_BY_NAME_KEY, default=False)
+    if startup_probe is None:
+        startup_probe = _flag(conf, STARTUP_PROBE_KEY, default=True)
 
     conf.setdefault("kubernetes.rest-service.exposed.type", "ClusterIP")
     conf.setdefault("web.cancel.enable", "false")
@@ -367,6 +384,7 @@ def build_flink_configuration(
     else:
         conf["execution.target"] = "kubernetes-session"
 
+    conf[DEPLOYMENT_MODE_KEY] = spec.effective_mode.value
     conf["kubernetes.namespace"] = namespace
     conf["kubernetes.cluster-id"] = name
     if ha_enabled(conf):
@@ -387,7 +405,22 @@ def build_flink_configuration(
         annotations = _parse_map_text(conf.get(JM_ANNOTATIONS_KEY))
         annotations[ANNOTATION_GENERATION] = str(generation)
         conf[JM_ANNOTATIONS_KEY] = _map_text(annotations)
-    return BuiltConfiguration(conf, files)
+    return BuiltConfiguration(
+        conf,
+        files,
+        jobmanager_template=jm_template,
+        taskmanager_template=tm_template,
+        log_files=dict(spec.log_configuration or {}),
+    )
+
+
+def _flag(conf: Mapping[str, str], key: str, *, default: bool) -> bool:
+    """A boolean option as Flink reads it (`true`/`false`, any case); the validator reports bad values,
+    so one is taken as the default here."""
+    text = (conf.get(key) or "").strip().lower()
+    if text in ("true", "false"):
+        return text == "true"
+    return default
 
 
 def _parallelism(spec: FlinkDeploymentSpec, conf: Mapping[str, str]) -> int | None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from flink_operator.flink.rest import CheckpointType, SavepointFormat
 
@@ -154,6 +154,14 @@ class ClusterRequest:
     ``ha_enabled`` asks for JobManager high availability. ``generation`` is the resource generation this
     deployment realises; a repeated deploy of the same generation is a no-op.
     ``taskmanager_replicas`` None means: application mode ceil(parallelism / slots), session mode 1.
+
+    Files travel as content, so no runtime depends on files on the operator's machine:
+    ``jobmanager_pod_template`` / ``taskmanager_pod_template`` are the layered pod templates (None: none;
+    the Kubernetes runtimes use them, the local runtime has no pods and ignores them); ``log_files`` maps
+    log configuration file names (``log4j-console.properties``, ``logback-console.xml``) to contents (empty:
+    the runtime's defaults). ``ingress`` is ``spec.ingress`` as plain JSON and ``manage_ingress`` says
+    whether the runtime keeps the cluster's Ingress in line with it (created/replaced when set, removed
+    when None); only the Kubernetes runtimes have Ingresses.
     """
 
     ref: ClusterRef
@@ -166,6 +174,11 @@ class ClusterRequest:
     allow_non_restored_state: bool = False
     ha_enabled: bool = False
     taskmanager_replicas: int | None = None
+    jobmanager_pod_template: Mapping[str, Any] | None = None
+    taskmanager_pod_template: Mapping[str, Any] | None = None
+    log_files: Mapping[str, str] = field(default_factory=dict)
+    ingress: Mapping[str, Any] | None = None
+    manage_ingress: bool = False
 
     @property
     def mode(self) -> ClusterMode:
@@ -206,6 +219,9 @@ class JobManagerObservation:
     ``reason`` explains MISSING/ERROR/DEPLOYING in words (exit code and last log lines for a dead process).
     ``exit_code`` is set when the JobManager process is known to have exited (negative = killed by a signal).
     ``generation`` is the resource generation of the running deployment, if any.
+    ``error_reason`` is the short machine-readable cause of an ERROR where the runtime knows one (the
+    Kubernetes reason: ``CrashLoopBackOff``, ``ImagePullBackOff``, ``OOMKilled``, ``FailedMount``,
+    ``Unschedulable``, ...); the controllers use it as the reason of the Warning event.
     """
 
     status: JobManagerStatus
@@ -214,6 +230,7 @@ class JobManagerObservation:
     generation: int | None = None
     rest_url: str | None = None
     taskmanagers: int | None = None
+    error_reason: str | None = None
 
 
 @dataclass(frozen=True)

@@ -41,10 +41,14 @@ def run(tmp_path: Path, config: str, *extra: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def test_the_kubernetes_runtime_is_refused_with_a_clear_error(tmp_path: Path) -> None:
-    code, output = run(tmp_path, "kubernetes.operator.runtime: kubernetes\n")
+def test_a_bad_rest_url_template_of_the_kubernetes_runtime_names_the_key(tmp_path: Path) -> None:
+    code, output = run(
+        tmp_path,
+        "kubernetes.operator.runtime: kubernetes\n"
+        "kubernetes.operator.flink.rest.url-template: 'ftp://{name}:{port}'\n",
+    )
     assert code == 2
-    assert "kubernetes.operator.runtime" in output and "set kubernetes.operator.runtime: local" in output
+    assert "kubernetes.operator.flink.rest.url-template" in output and "http://" in output
 
 
 def test_a_bad_option_value_names_the_key(tmp_path: Path) -> None:

@@ -25,12 +25,15 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: max(limit - 3, 0)] + "..."
 
 
-def error_json(error_type: str, message: str, *, max_length: int = DEFAULT_MAX_LENGTH) -> str:
-    """The JSON text stored in `status.error`."""
+def error_json(
+    error_type: str, message: str, *, max_length: int = DEFAULT_MAX_LENGTH, reason: str | None = None
+) -> str:
+    """The JSON text stored in `status.error`; `reason` (e.g. the Kubernetes reason of a failed JobManager)
+    goes into `additionalMetadata.reason`, as upstream puts it there."""
     body = {
         "type": _cut(error_type, max_length),
         "message": _cut(message, max_length),
-        "additionalMetadata": {},
+        "additionalMetadata": {"reason": reason} if reason else {},
         "throwableList": [],
     }
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False)

@@ -52,6 +52,9 @@ MSG_CLEANUP_DEPLOYMENT = "Cleaning up FlinkDeployment"
 MSG_MISSING_JM = "Missing JobManager deployment"
 MSG_JOB_NOT_FOUND = "Job Not Found"
 MSG_RECOVER = "Recovering lost deployment"
+MSG_INGRESS_NOT_MANAGED = (
+    "spec.ingress is set but kubernetes.operator.ingress.manage is false: no Ingress is created or updated"
+)
 
 
 def spec_changed_message(diff_type: str, diff_description: str) -> str:

@@ -39,6 +39,7 @@ class ResourceSettings:
     jm_shutdown_ttl: float = 86400.0
     ignore_pending_savepoint: bool = False
     savepoint_trigger_grace_period: float = 60.0
+    manage_ingress: bool = True
 
     @classmethod
     def from_configs(
@@ -67,6 +68,7 @@ class ResourceSettings:
             jm_shutdown_ttl=dynamic.get(ro.JM_DEPLOYMENT_SHUTDOWN_TTL).total_seconds(),
             ignore_pending_savepoint=dynamic.get(ro.JOB_UPGRADE_IGNORE_PENDING_SAVEPOINT),
             savepoint_trigger_grace_period=dynamic.get(ro.SAVEPOINT_TRIGGER_GRACE_PERIOD).total_seconds(),
+            manage_ingress=operator.get(op.INGRESS_MANAGE),
         )
 
     def retry_delay(self, attempt: int) -> float:

@@ -51,13 +51,23 @@ from flink_operator.controllers.snapshot.controller import FLINK_STATE_SNAPSHOT
 from flink_operator.controllers.snapshot.job_hooks import JobSnapshotCall, JobSnapshotResult, JobSnapshots
 from flink_operator.controllers.snapshot.wiring import snapshot_watch
 from flink_operator.flink.service import FlinkService
-from flink_operator.runtime import ControllerContext, ControllerSpec, Kind, Recurrence, Request, Result
+from flink_operator.runtime import (
+    ControllerContext,
+    ControllerSpec,
+    Kind,
+    Recurrence,
+    Request,
+    Result,
+    Watch,
+    map_to_owner,
+)
 
 _log = logging.getLogger(__name__)
 
 SnapshotWork = tuple[JobSnapshotCall[FlinkDeploymentStatus], JobSnapshotResult[FlinkDeploymentStatus]]
 
 FLINK_DEPLOYMENT = Kind.custom("flink.apache.org", "v1beta1", "FlinkDeployment", "flinkdeployments")
+JOBMANAGER_DEPLOYMENT = Kind("apps", "v1", "Deployment", "deployments")
 JSON = dict[str, Any]
 
 
@@ -307,13 +317,14 @@ def _key(raw: JSON) -> Request:
 
 
 def deployment_controller_spec(
-    deps: DeploymentControllerDeps, *, name: str = "flinkdeployment"
+    deps: DeploymentControllerDeps, *, name: str = "flinkdeployment", watch_jobmanagers: bool = False
 ) -> ControllerSpec:
     """The runtime registration of the FlinkDeployment controller.
 
-    Primary: FlinkDeployments, with upstream's finalizer. Secondary watches: none are needed for the local
-    runtime (its clusters are not Kubernetes objects); the Kubernetes runtimes will add the JobManager
-    Deployments with `Watch(DEPLOYMENT, map_to_owner(FLINK_DEPLOYMENT))`.
+    Primary: FlinkDeployments, with upstream's finalizer. Secondary watches: the job's FlinkStateSnapshots
+    (when the CRD is installed) and, with `watch_jobmanagers` (clusters on Kubernetes), the JobManager
+    Deployments (`component=jobmanager`), mapped to the FlinkDeployment that owns them, so a JobManager
+    becoming available or failing is seen at once rather than at the next progress check.
     """
     bridge = deps.bridge
     snapshots = deps.snapshots
@@ -322,6 +333,9 @@ def deployment_controller_spec(
         if snapshots is not None and snapshots.crd_installed
         else []
     )
+    if watch_jobmanagers:
+        to_owner = map_to_owner(FLINK_DEPLOYMENT)
+        watches.append(Watch(JOBMANAGER_DEPLOYMENT, to_owner, label_selector="component=jobmanager"))
     return ControllerSpec(
         name=name,
         kind=FLINK_DEPLOYMENT,

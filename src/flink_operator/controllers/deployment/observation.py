@@ -210,9 +210,14 @@ def apply_observation(
         if job_state is not None and not job_state.is_globally_terminal:
             result.job_status.state = FlinkJobState.RECONCILING
         if previous_jm is not JobManagerDeploymentStatus.ERROR:
+            # Upstream's DeploymentFailedException: the Kubernetes reason (CrashLoopBackOff, ...) is the
+            # event's reason and `additionalMetadata.reason` of status.error.
             message = jm.reason or "JobManager deployment failed"
-            result.error = error_json(DEPLOYMENT_FAILED_TYPE, message, max_length=max_error_length)
-            events.append(ev.warning(Reason.ERROR, Component.JOB_MANAGER_DEPLOYMENT, message))
+            result.error = error_json(
+                DEPLOYMENT_FAILED_TYPE, message, max_length=max_error_length, reason=jm.error_reason
+            )
+            reason = jm.error_reason or Reason.ERROR
+            events.append(ev.warning(reason, Component.JOB_MANAGER_DEPLOYMENT, message))
         return Observed(result, tuple(events))
     if jm.status is not JobManagerStatus.READY:
         return Observed(result, tuple(events))

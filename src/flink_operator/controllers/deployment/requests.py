@@ -1,12 +1,15 @@
 """From a FlinkDeployment spec to what the runtime needs: the deploy configuration and a ClusterRequest.
 
 Pure: the configuration comes from `flink_operator.flink.config_builder`, the request adds the job, the
-restore point, the job id and the HA flag (derived from the configuration, never guessed).
+restore point, the job id and the HA flag (derived from the configuration, never guessed), and carries
+the layered pod templates, the log configuration and (when the operator manages Ingresses) `spec.ingress`
+as plain data, so no runtime depends on files on the operator's machine.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from flink_operator.api import FlinkDeploymentSpec
 from flink_operator.config import flatten_flink_configuration
@@ -41,8 +44,12 @@ def cluster_request(
     restore_path: str | None,
     deployment_id: str,
     owner: OwnerInfo | None = None,
+    manage_ingress: bool = False,
 ) -> ClusterRequest:
-    """The request that deploys `spec` as an application cluster; raises `ConfigBuildError`."""
+    """The request that deploys `spec` as an application cluster; raises `ConfigBuildError`.
+
+    `manage_ingress` is `kubernetes.operator.ingress.manage`: the runtime then keeps the cluster's Ingress
+    in line with `spec.ingress` (and removes it when the spec has none)."""
     assert spec.job is not None, "application clusters need a job"
     assert spec.flink_version is not None, "the version check comes first"
     built = config_builder.build_flink_configuration(
@@ -75,4 +82,14 @@ def cluster_request(
         allow_non_restored_state=bool(spec.job.allow_non_restored_state),
         ha_enabled=config_builder.ha_enabled(configuration),
         taskmanager_replicas=task_manager.replicas if task_manager is not None else None,
+        jobmanager_pod_template=built.jobmanager_template,
+        taskmanager_pod_template=built.taskmanager_template,
+        log_files=built.log_files,
+        ingress=ingress_document(spec) if manage_ingress else None,
+        manage_ingress=manage_ingress,
     )
+
+
+def ingress_document(spec: FlinkDeploymentSpec) -> dict[str, Any] | None:
+    """`spec.ingress` as the JSON the resource holds (None when the spec has none)."""
+    return spec.ingress.to_dict() if spec.ingress is not None else None

@@ -134,6 +134,7 @@ def deploy(
             restore_path=restore_path,
             deployment_id=ctx.new_deployment_id,
             owner=ctx.owner,
+            manage_ingress=ctx.settings.manage_ingress,
         )
     except config_builder.ConfigBuildError as error:
         failed = status.model_copy(deep=True)
@@ -148,6 +149,8 @@ def deploy(
         )
     intent = finish(ctx, intent)
     events = [*events, ev.normal(Reason.SUBMIT, Component.JOB_MANAGER_DEPLOYMENT, ev.MSG_SUBMIT)]
+    if spec.ingress is not None and not ctx.settings.manage_ingress:
+        events.append(ev.warning(Reason.INGRESS_MANAGEMENT, Component.OPERATOR, ev.MSG_INGRESS_NOT_MANAGED))
 
     def on_success(result: DeployResult) -> Outcome:
         deployed = status_updates.for_deployed_spec(

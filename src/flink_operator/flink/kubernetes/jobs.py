@@ -6,8 +6,15 @@ client of a cluster. Errors become the protocol's errors: a job the cluster does
 `JobNotFoundError`; a cluster that does not answer raises `ClusterNotFoundError`; a failed snapshot raises
 `SnapshotError`.
 
+The latest checkpoint comes from Flink's checkpoint statistics, which Flink serves from a cache
+(`rest.cache.checkpoint-statistics.timeout`, by default `web.refresh-interval`, 3 s). Read too soon after a
+job ended, they may name a checkpoint that a later one subsumed (and deleted); so a job that ended less
+than one cache period ago is read only once that period has passed (the wait is bounded by the period),
+and a checkpoint Flink reports as discarded is never returned.
+
 Not guaranteed: the operator cannot reach a cluster's checkpoint storage, so the latest checkpoint and
-savepoint disposal need a JobManager that answers.
+savepoint disposal need a JobManager that answers. When this service did not see the job end itself, the
+job's end time comes from the JobManager's clock; a clock far off the operator's may shorten the wait.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +42,7 @@ from flink_operator.flink.rest import (
     wait_for_job_state,
     wait_for_savepoint,
 )
+from flink_operator.flink.rest.models.snapshots import CheckpointSummary
 from flink_operator.flink.rest.waiting import checkpoint_outcome, savepoint_outcome
 from flink_operator.flink.service import (
     CancelResult,
@@ -59,6 +68,8 @@ T = TypeVar("T")
 _TERMINAL = frozenset({JobState.CANCELED, JobState.FINISHED, JobState.FAILED})
 
 ClientFor = Callable[[ClusterRef], FlinkRestClient]
+DEFAULT_STATS_CACHE_SECONDS = 3.0
+"""Flink's default `web.refresh-interval`, the default lifetime of cached checkpoint statistics."""
 
 
 @dataclass(frozen=True)
@@ -79,8 +90,26 @@ def summary(job: JobOverview) -> JobSummary:
     )
 
 
+def restorable(completed: CheckpointSummary | None) -> CheckpointInfo | None:
+    """A completed checkpoint as a restore point: None when there is none, when it has no external path,
+    or when Flink reports it discarded (subsumed by a later one, or deleted when the job was cancelled)."""
+    if completed is None or not completed.external_path or completed.discarded:
+        return None
+    return CheckpointInfo(completed.id, completed.external_path, completed.latest_ack_timestamp)
+
+
+def settle_wait(cache_ttl: float, ended_ago: float | None) -> float:
+    """Seconds to wait before the checkpoint statistics of a job that ended `ended_ago` seconds ago (None:
+    still running, or unknown) are final, i.e. computed after the job ended. At most one cache period."""
+    if ended_ago is None or cache_ttl <= 0:
+        return 0.0
+    return min(max(cache_ttl - ended_ago, 0.0), cache_ttl)
+
+
 class RestJobs:
-    """The job operations of the FlinkService protocol over a cluster's REST API."""
+    """The job operations of the FlinkService protocol over a cluster's REST API.
+
+    `clock` (monotonic) and `wall_clock` (epoch seconds) and `sleep` are injectable for tests."""
 
     def __init__(
         self,
@@ -89,11 +118,20 @@ class RestJobs:
         timeouts: JobTimeouts,
         artifacts_dir: Path,
         artifact_settings: artifacts.ArtifactSettings,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._client_for = client_for
         self.timeouts = timeouts
         self.artifacts_dir = artifacts_dir
         self.artifact_settings = artifact_settings
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._sleep = sleep
+        self._ended: dict[tuple[ClusterRef, str], float] = {}
+        """When this service saw a job reach a terminal state (monotonic), for the statistics wait."""
+        self._stats_ttl: dict[ClusterRef, float] = {}
 
     def _client(self, ref: ClusterRef) -> FlinkRestClient:
         return self._client_for(ref)
@@ -171,6 +209,7 @@ class RestJobs:
                     return CancelResult(job_id, state.value, savepoint_path=location)
                 await client.cancel_job(job_id, request_timeout=self.timeouts.cancel)
                 state = await wait_for_job_state(client, job_id, _TERMINAL, within=self.timeouts.cancel)
+                self._ended[(ref, job_id)] = self._clock()
         except JobNotFound as error:
             raise JobNotFoundError(f"job {job_id} is not known to cluster {ref}") from error
         except TriggerFailed as error:
@@ -251,14 +290,47 @@ class RestJobs:
             ) from error
 
     async def latest_checkpoint(self, ref: ClusterRef, job_id: str) -> CheckpointInfo | None:
+        """The latest completed, not discarded checkpoint, from statistics computed after the job ended
+        (see the module docstring)."""
+        wait = settle_wait(await self.checkpoint_stats_ttl(ref), await self._ended_ago(ref, job_id))
+        if wait > 0:
+            _log.debug("reading the checkpoints of %s on %s in %.2f s (statistics cache)", job_id, ref, wait)
+            await self._sleep(wait)
         try:
             stats = await unreachable_as_missing(ref, self._client(ref).checkpoint_stats(job_id))
         except JobNotFound as error:
             raise JobNotFoundError(f"job {job_id} is not known to cluster {ref}") from error
-        completed = stats.latest.completed
-        if completed is None or not completed.external_path:
+        return restorable(stats.latest.completed)
+
+    async def _ended_ago(self, ref: ClusterRef, job_id: str) -> float | None:
+        """Seconds since the job reached a terminal state; None while it runs (or when unknown)."""
+        seen = self._ended.get((ref, job_id))
+        if seen is not None:
+            return self._clock() - seen
+        job = await self.job_status(ref, job_id)
+        if job is None or not job.terminal or job.end_time_ms is None:
             return None
-        return CheckpointInfo(completed.id, completed.external_path, completed.latest_ack_timestamp)
+        return max(self._wall_clock() - job.end_time_ms / 1000, 0.0)
+
+    async def checkpoint_stats_ttl(self, ref: ClusterRef) -> float:
+        """How long the cluster serves checkpoint statistics from its cache (seconds): its
+        `web.refresh-interval` as `GET /config` reports it (the default of
+        `rest.cache.checkpoint-statistics.timeout`); 3 s when it cannot be read."""
+        known = self._stats_ttl.get(ref)
+        if known is not None:
+            return known
+        try:
+            config = await self._client(ref).config()
+        except FlinkRestError:
+            return DEFAULT_STATS_CACHE_SECONDS
+        ttl = config.refresh_interval / 1000 if config.refresh_interval else DEFAULT_STATS_CACHE_SECONDS
+        self._stats_ttl[ref] = ttl
+        return ttl
+
+    def forget_cluster(self, ref: ClusterRef) -> None:
+        """Drop what is remembered about a cluster's jobs (its cluster was deleted)."""
+        self._stats_ttl.pop(ref, None)
+        self._ended = {key: at for key, at in self._ended.items() if key[0] != ref}
 
     async def rescale_job(self, ref: ClusterRef, job_id: str, parallelism: Mapping[str, int]) -> None:
         await unreachable_as_missing(

@@ -15,6 +15,8 @@ What it does, per call (the object builders in `flink_operator.kube` decide what
   attempt); an older cluster is deleted first (HA data kept). The JobManager Deployment is created first,
   then its companions with it as owner (as Flink does), then (standalone) the TaskManager Deployment. With
   Kubernetes HA an application's job graphs are removed from the HA ConfigMaps before it is resubmitted.
+  When the request asks for Ingress management, the Ingress follows `spec.ingress` (created or replaced,
+  or removed when the spec has none); a bad Ingress template fails the deploy before anything is written.
 * delete: with Foreground propagation the JobManager is first scaled to zero and its pods awaited (bounded),
   then the Deployments are deleted and awaited up to `kubernetes.operator.resource.cleanup.timeout`;
   HA ConfigMaps are deleted when asked.
@@ -22,9 +24,11 @@ What it does, per call (the object builders in `flink_operator.kube` decide what
   JobManager is READY once its REST API answers.
 * jobs: through the REST API at `rest_url(ref)` (see `kube.kube_options` for the override).
 
-Files: pod templates are read from `kubernetes.pod-template-file.jobmanager|taskmanager`, log configuration
-from `$internal.deployment.config-dir` (defaults: `kube.log_config`). Not guaranteed: that pods actually
-start (observe tells), nor anything about objects other than the cluster's own.
+Pod templates and log configuration come with the request, as content. A request without them may name
+files instead (`kubernetes.pod-template-file.jobmanager|taskmanager`, `$internal.deployment.config-dir`,
+e.g. from the operator's default configuration), which are read; without either, the log configuration
+defaults to `kube.log_config`. Not guaranteed: that pods actually start (observe tells), nor anything about
+objects other than the cluster's own and its Ingress.
 """
 
 from __future__ import annotations
@@ -38,8 +42,11 @@ import httpx
 import yaml
 
 from flink_operator.api.constants import LABEL_TYPE
+from flink_operator.api.spec import IngressSpec
 from flink_operator.config import ConfigError, Configuration
+from flink_operator.config.durations import parse_duration
 from flink_operator.flink.kubernetes import ha_data
+from flink_operator.flink.kubernetes.ingress import reconcile_ingress
 from flink_operator.flink.kubernetes.jobs import JobTimeouts, RestJobs, unreachable_as_missing
 from flink_operator.flink.kubernetes.objects_api import CONFIG_MAP, DEPLOYMENT, POD, SERVICE, ObjectsApi
 from flink_operator.flink.kubernetes.requests import cluster_spec
@@ -59,6 +66,7 @@ from flink_operator.kube import names
 from flink_operator.kube.cluster_config import DEFAULT_REST_PORT, ClusterConfig, FlinkVersion, Role
 from flink_operator.kube.cluster_objects import ClusterObjects, build_cluster_objects
 from flink_operator.kube.config_file import JOBMANAGER_TEMPLATE_KEY, TASKMANAGER_TEMPLATE_KEY, parse_rendered
+from flink_operator.kube.ingress import IngressTemplateError, build_ingress
 from flink_operator.kube.log_config import read_log_files
 from flink_operator.kube.names import DeploymentMode
 from flink_operator.kube.observation import assess_jobmanager, deployment_generation
@@ -68,15 +76,15 @@ from flink_operator.runtime.kube_api import KubeApi
 
 _log = logging.getLogger(__name__)
 CONFIG_DIR_KEY = "$internal.deployment.config-dir"
+STATS_CACHE_KEYS = ("rest.cache.checkpoint-statistics.timeout", "web.refresh-interval")
 JSON = dict[str, Any]
 
 
 @dataclass(frozen=True)
 class KubernetesJobManagerObservation(JobManagerObservation):
-    """A JobManager observation with the Kubernetes reason of an ERROR (`CrashLoopBackOff`, `FailedMount`,
-    ...), which upstream uses as the reason of the Warning event."""
-
-    error_reason: str | None = None
+    """A JobManager observation of a Kubernetes cluster: `error_reason` (a field of every observation) is
+    the Kubernetes reason of an ERROR (`CrashLoopBackOff`, `FailedMount`, ...), which upstream uses as the
+    reason of the Warning event."""
 
 
 class KubernetesFlinkService(RestJobs):
@@ -167,19 +175,61 @@ class KubernetesFlinkService(RestJobs):
         return await self._deploy(request)
 
     def build_objects(self, request: ClusterRequest) -> ClusterObjects:
-        """The cluster's objects for a request (reads the pod-template and log files it names)."""
+        """The cluster's objects for a request (pod templates and log files from the request, else from
+        the files its configuration names)."""
         conf = request.configuration
+        jm_template = request.jobmanager_pod_template
+        tm_template = request.taskmanager_pod_template
         try:
+            if jm_template is None:
+                jm_template = _read_template(conf.get(JOBMANAGER_TEMPLATE_KEY))
+            if tm_template is None:
+                tm_template = _read_template(conf.get(TASKMANAGER_TEMPLATE_KEY))
+            log_files = dict(request.log_files) or self._log_files(conf.get(CONFIG_DIR_KEY))
             spec = cluster_spec(
                 request,
                 self.mode,
-                jobmanager_template=_read_template(conf.get(JOBMANAGER_TEMPLATE_KEY)),
-                taskmanager_template=_read_template(conf.get(TASKMANAGER_TEMPLATE_KEY)),
-                log_files=self._log_files(conf.get(CONFIG_DIR_KEY)),
+                jobmanager_template=jm_template,
+                taskmanager_template=tm_template,
+                log_files=log_files,
             )
             return build_cluster_objects(spec)
         except (ConfigError, ValueError, OSError) as error:
             raise DeploymentError(f"{request.ref}: cannot build the cluster's objects: {error}") from error
+
+    def _ingress_spec(self, request: ClusterRequest, objects: ClusterObjects) -> IngressSpec | None:
+        """`spec.ingress` of a request that manages it, checked by building its Ingress once (a bad
+        template raises `DeploymentError` before anything is written)."""
+        if request.ingress is None:
+            return None
+        ref = request.ref
+        try:
+            spec = IngressSpec.model_validate(dict(request.ingress))
+            build_ingress(
+                spec,
+                name=ref.name,
+                namespace=ref.namespace,
+                rest_port=self._rest_ports.get(ref, DEFAULT_REST_PORT),
+                owner=_ingress_owner(objects),
+            )
+        except (IngressTemplateError, ValueError) as error:
+            raise DeploymentError(f"{ref}: spec.ingress: {error}") from error
+        return spec
+
+    async def _reconcile_ingress(
+        self, request: ClusterRequest, objects: ClusterObjects, ingress: IngressSpec | None
+    ) -> None:
+        if not request.manage_ingress:
+            return
+        ref = request.ref
+        await reconcile_ingress(
+            self.objects,
+            ingress,
+            name=ref.name,
+            namespace=ref.namespace,
+            rest_port=self._rest_ports.get(ref, DEFAULT_REST_PORT),
+            owner=_ingress_owner(objects),
+        )
 
     def _log_files(self, directory: str | None) -> dict[str, str]:
         if not directory:
@@ -191,10 +241,12 @@ class KubernetesFlinkService(RestJobs):
         ref = request.ref
         objects = self.build_objects(request)
         self._remember_rest_port(ref, objects.rest_service)
+        ingress = self._ingress_spec(request, objects) if request.manage_ingress else None
         url = self.rest_url(ref)
         existing = await self.objects.get(DEPLOYMENT, ref.name, ref.namespace)
         if existing is not None and self._same_deployment(existing, request):
             await self._complete(objects, existing)
+            await self._reconcile_ingress(request, objects, ingress)
             return DeployResult(ref, started=False, rest_url=url, job_id=request.job_id)
         if existing is not None:
             _log.info("replacing the cluster of %s (generation %s)", ref, deployment_generation(existing))
@@ -207,6 +259,7 @@ class KubernetesFlinkService(RestJobs):
             await self.objects.create_or_replace(child)
         if objects.taskmanager_deployment is not None:
             await self.objects.create_or_replace(objects.taskmanager_deployment)
+        await self._reconcile_ingress(request, objects, ingress)
         _log.info(
             "deployed %s cluster %s (%s, generation %d)",
             "application" if request.job else "session",
@@ -261,6 +314,7 @@ class KubernetesFlinkService(RestJobs):
         if delete_ha_data:
             await ha_data.delete(self.objects, ref)
         self._clients = {key: c for key, c in self._clients.items() if key[0] != ref}
+        self.forget_cluster(ref)
 
     async def _scale_down_jobmanager(self, ref: ClusterRef) -> None:
         """Stop the JobManager before its Deployment goes, so it cannot start new TaskManagers meanwhile."""
@@ -354,9 +408,8 @@ class KubernetesFlinkService(RestJobs):
             total_memory_bytes=memory,
         )
 
-    async def _cluster_totals(self, ref: ClusterRef, taskmanagers: int) -> tuple[float, int]:
-        """Cores and bytes of the JobManager replicas and the running TaskManagers (from the cluster's
-        own configuration file; zero when it cannot be read)."""
+    async def _cluster_configuration(self, ref: ClusterRef) -> dict[str, str] | None:
+        """The flat configuration in the cluster's ConfigMap (None when there is none or it is unreadable)."""
         config_map = await self.objects.get(CONFIG_MAP, names.config_map_name(ref.name), ref.namespace)
         data = (config_map or {}).get("data") or {}
         for file_name, version in (
@@ -365,17 +418,47 @@ class KubernetesFlinkService(RestJobs):
         ):
             if file_name in data:
                 try:
-                    settings = ClusterConfig(parse_rendered(data[file_name], version))
-                    jm, tm = Role.JOBMANAGER, Role.TASKMANAGER
-                    replicas = settings.jobmanager_replicas
-                    cpu = settings.cpu(jm) * replicas + settings.cpu(tm) * taskmanagers
-                    memory = (
-                        settings.process_memory_mib(jm) * replicas
-                        + settings.process_memory_mib(tm) * taskmanagers
-                    ) << 20
-                    return cpu, memory
+                    return parse_rendered(data[file_name], version)
                 except (ConfigError, ValueError) as error:
-                    _log.info("cannot compute the resources of %s: %s", ref, error)
+                    _log.info("cannot read the configuration of %s: %s", ref, error)
+        return None
+
+    async def checkpoint_stats_ttl(self, ref: ClusterRef) -> float:
+        """`rest.cache.checkpoint-statistics.timeout` (else `web.refresh-interval`) of the cluster's own
+        configuration; what the cluster reports when neither is set there."""
+        known = self._stats_ttl.get(ref)
+        if known is not None:
+            return known
+        conf = await self._cluster_configuration(ref) or {}
+        for key in STATS_CACHE_KEYS:
+            text = conf.get(key)
+            if text:
+                try:
+                    ttl = parse_duration(text).total_seconds()
+                except ValueError:
+                    _log.info("%s of %s is not a duration: %r", key, ref, text)
+                    continue
+                self._stats_ttl[ref] = ttl
+                return ttl
+        return await super().checkpoint_stats_ttl(ref)
+
+    async def _cluster_totals(self, ref: ClusterRef, taskmanagers: int) -> tuple[float, int]:
+        """Cores and bytes of the JobManager replicas and the running TaskManagers (from the cluster's
+        own configuration file; zero when it cannot be read)."""
+        conf = await self._cluster_configuration(ref)
+        if conf is None:
+            return 0.0, 0
+        try:
+            settings = ClusterConfig(conf)
+            jm, tm = Role.JOBMANAGER, Role.TASKMANAGER
+            replicas = settings.jobmanager_replicas
+            cpu = settings.cpu(jm) * replicas + settings.cpu(tm) * taskmanagers
+            memory = (
+                settings.process_memory_mib(jm) * replicas + settings.process_memory_mib(tm) * taskmanagers
+            ) << 20
+            return cpu, memory
+        except (ConfigError, ValueError) as error:
+            _log.info("cannot compute the resources of %s: %s", ref, error)
         return 0.0, 0
 
     # ------------------------------------------------------------------ HA
@@ -385,6 +468,14 @@ class KubernetesFlinkService(RestJobs):
 
     async def ha_has_checkpoint(self, ref: ClusterRef) -> bool:
         return await ha_data.has_checkpoint(self.objects, ref)
+
+
+def _ingress_owner(objects: ClusterObjects) -> JSON | None:
+    """The resource that owns the cluster, as the Ingress's controlling owner (upstream: controller=true)."""
+    owners = (objects.jobmanager_deployment.get("metadata") or {}).get("ownerReferences") or []
+    if not owners:
+        return None
+    return {**dict(owners[0]), "controller": True, "blockOwnerDeletion": True}
 
 
 def _initialized(pod: JSON) -> bool:

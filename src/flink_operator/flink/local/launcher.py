@@ -17,7 +17,7 @@ import shlex
 import shutil
 import socket
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +41,8 @@ SESSION_ENTRYPOINT = "org.apache.flink.runtime.entrypoint.StandaloneSessionClust
 APPLICATION_ENTRYPOINT = "org.apache.flink.container.entrypoint.StandaloneApplicationClusterEntryPoint"
 TASKMANAGER_RUNNER = "org.apache.flink.runtime.taskexecutor.TaskManagerRunner"
 _LOGGING_FILES = ("log4j.properties", "log4j-console.properties", "logback.xml")
+# A resource's `logConfiguration` names the files a container reads; local processes read the plain ones.
+_LOCAL_LOG_FILE_NAMES = {"log4j-console.properties": "log4j.properties", "logback-console.xml": "logback.xml"}
 
 
 def free_port() -> int:
@@ -134,14 +136,23 @@ def cluster_totals(conf: dict[str, str], replicas: int) -> tuple[float, int]:
 
 
 def _prepare_conf_dir(
-    distribution: FlinkDistribution, deployment: DeploymentLayout, conf: dict[str, str]
+    distribution: FlinkDistribution,
+    deployment: DeploymentLayout,
+    conf: dict[str, str],
+    log_files: Mapping[str, str] | None = None,
 ) -> None:
+    """The deployment's configuration directory: the distribution's logging files, overridden by the
+    request's log configuration, and the configuration file."""
     for directory in (deployment.conf, deployment.log, deployment.tmp, deployment.upload):
         directory.mkdir(parents=True, exist_ok=True)
     for name in _LOGGING_FILES:
         source = distribution.conf_dir / name
         if source.is_file():
             shutil.copyfile(source, deployment.conf / name)
+    for name, content in (log_files or {}).items():
+        if "/" in name or name in ("", ".", ".."):
+            raise DeploymentError(f"logConfiguration: {name!r} is not a plain file name")
+        (deployment.conf / _LOCAL_LOG_FILE_NAMES.get(name, name)).write_text(content, encoding="utf-8")
     (deployment.conf / config_file_name(distribution.version)).write_text(
         render_config_file(conf), encoding="utf-8"
     )
@@ -166,7 +177,7 @@ async def start_deployment(request: ClusterRequest, launch: Launch) -> ClusterRe
         jvm_options=settings.jvm_options,
     )
     replicas = taskmanager_replicas(request)
-    await asyncio.to_thread(_prepare_conf_dir, distribution, deployment, conf)
+    await asyncio.to_thread(_prepare_conf_dir, distribution, deployment, conf, request.log_files)
     jm_memory, tm_memory = await asyncio.gather(
         process_memory(distribution, "jobmanager", conf, java=settings.java),
         process_memory(distribution, "taskmanager", conf, java=settings.java),
