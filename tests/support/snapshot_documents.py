@@ -98,6 +98,7 @@ def context(
     validation_error: str | None = None,
     dispose_attempts: int = 0,
     settings: SnapshotSettings | None = None,
+    path_lookups: int = 0,
 ) -> SnapshotContext:
     snapshot = FlinkStateSnapshot.from_dict(document)
     target = running_target() if target is None and snapshot.spec.job_reference is not None else target
@@ -109,4 +110,5 @@ def context(
         poll=poll,
         validation_error=validation_error,
         dispose_attempts=dispose_attempts,
+        path_lookups=path_lookups,
     )

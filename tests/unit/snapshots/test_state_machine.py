@@ -9,7 +9,11 @@ from flink_operator.api import FlinkJobState, FlinkStateSnapshotState, FlinkVers
 from flink_operator.controllers.common.events import Component, EventType, Reason
 from flink_operator.controllers.snapshot.decision import decide
 from flink_operator.controllers.snapshot.settings import SnapshotSettings
-from flink_operator.controllers.snapshot.state_machine import retry_delay
+from flink_operator.controllers.snapshot.state_machine import (
+    CHECKPOINT_PATH_LOOKUP_INTERVAL_S,
+    CHECKPOINT_PATH_LOOKUPS,
+    retry_delay,
+)
 from flink_operator.controllers.snapshot.steps import DisposeSavepoint, Poll, TriggerSnapshot
 from flink_operator.controllers.snapshot.timestamps import from_k8s_time, to_k8s_time
 from flink_operator.flink.service import (
@@ -219,6 +223,19 @@ def test_a_completed_checkpoint_without_a_path_warns() -> None:
     step = decide(context(document, poll=Poll(SnapshotResult(SnapshotState.COMPLETED, None, 7))))
     assert step.status.state is COMPLETED and step.status.path == ""
     assert reasons(step.events) == [Reason.CHECKPOINT_ERROR]
+
+
+def test_a_completed_checkpoint_with_lagging_statistics_is_asked_again_then_completes_pathless() -> None:
+    document = snapshot_document(checkpoint=True, status=in_progress())
+    poll = Poll(error="GET .../checkpoints/details/8 failed with HTTP 404", path_pending=True)
+    waiting = decide(context(document, poll=poll, path_lookups=CHECKPOINT_PATH_LOOKUPS - 1))
+    assert waiting.status.state is IN_PROGRESS and waiting.status.failures == 0
+    assert waiting.action is None and waiting.events == ()
+    assert waiting.requeue == min(5.0, CHECKPOINT_PATH_LOOKUP_INTERVAL_S)
+    given_up = decide(context(document, poll=poll, path_lookups=CHECKPOINT_PATH_LOOKUPS))
+    assert given_up.status.state is COMPLETED and given_up.status.path == ""
+    assert given_up.status.failures == 0, "the checkpoint completed: it is not triggered again"
+    assert reasons(given_up.events) == [Reason.CHECKPOINT_ERROR]
 
 
 def test_an_in_progress_snapshot_of_a_vanished_or_stopped_job_is_abandoned() -> None:

@@ -90,6 +90,7 @@ FLINK_SESSION_JOB = Kind.custom(GROUP, VERSION, KIND_FLINK_SESSION_JOB, PLURAL_F
 JOB_REFERENCE_INDEX = "job-reference"
 _JOB_KINDS = {JobKind.FLINK_DEPLOYMENT: FLINK_DEPLOYMENT, JobKind.FLINK_SESSION_JOB: FLINK_SESSION_JOB}
 _PERMANENT_POLL_ERRORS = (JobNotFoundError, SnapshotError, NotFound, JobNotFound, TriggerFailed)
+_CHECKPOINT_DETAILS = "/checkpoints/details/"
 
 
 def job_reference_key(namespace: str, kind: str, name: str) -> str:
@@ -150,13 +151,24 @@ def _describe(error: BaseException) -> str:
 
 def classify_poll_error(error: Exception) -> Poll:
     """An error asking Flink about a triggered snapshot: permanent when asking again cannot help (the
-    trigger or the job is unknown, Flink reports the snapshot failed), else transient (timeouts, 5xx)."""
+    trigger or the job is unknown, Flink reports the snapshot failed), else transient (timeouts, 5xx).
+
+    A 404 for a checkpoint's details is neither: Flink asks for them only once the trigger completed, and
+    serves them from a statistics cache that lags the trigger status by up to its timeout."""
+    if (
+        isinstance(error, NotFound)
+        and not isinstance(error, JobNotFound)
+        and _CHECKPOINT_DETAILS in (error.url or "")
+    ):
+        return Poll(error=_describe(error), path_pending=True)
     return Poll(error=_describe(error), permanent=isinstance(error, _PERMANENT_POLL_ERRORS))
 
 
 def status_document(status: FlinkStateSnapshotStatus) -> JSON:
-    """The status as written: unset fields left out rather than written as null."""
-    return {key: value for key, value in status.to_dict().items() if value is not None}
+    """The status as written: unset fields left out rather than written as null, except the state and the
+    failure count, which upstream always writes (`failures: 0` included) and tools read."""
+    document = {key: value for key, value in status.to_dict().items() if value is not None}
+    return {"state": status.state.value, "failures": status.failures, **document}
 
 
 class FlinkStateSnapshotController:
@@ -166,6 +178,7 @@ class FlinkStateSnapshotController:
         self.ctx = ctx
         self.deps = deps
         self._dispose_attempts: dict[Request, int] = {}
+        self._path_lookups: dict[Request, int] = {}
         if deps.bridge is not None:
             deps.bridge.bind(ctx.get)
 
@@ -175,6 +188,7 @@ class FlinkStateSnapshotController:
         raw = self.ctx.get(request)
         if raw is None:
             self._dispose_attempts.pop(request, None)
+            self._path_lookups.pop(request, None)
             return Result.done()
         deleting = bool((raw.get("metadata") or {}).get("deletionTimestamp"))
         finalizers = self.ctx.finalizers
@@ -254,6 +268,9 @@ class FlinkStateSnapshotController:
         poll = None
         if state is FlinkStateSnapshotState.IN_PROGRESS and validation_error is None and target is not None:
             poll = await self._poll(snapshot, target)
+        path_lookups = self._path_lookups.pop(request, 0)
+        if poll is not None and poll.path_pending:
+            self._path_lookups[request] = path_lookups + 1
         return SnapshotContext(
             snapshot=snapshot,
             target=target,
@@ -262,6 +279,7 @@ class FlinkStateSnapshotController:
             poll=poll,
             validation_error=validation_error,
             dispose_attempts=self._dispose_attempts.get(request, 0),
+            path_lookups=path_lookups,
         )
 
     async def _poll(self, snapshot: FlinkStateSnapshot, target: Target) -> Poll | None:
@@ -333,6 +351,7 @@ class FlinkStateSnapshotController:
             await self.ctx.finalizers.remove(raw)
         self.ctx.status.forget(request)
         self._dispose_attempts.pop(request, None)
+        self._path_lookups.pop(request, None)
         _log.info("FlinkStateSnapshot %s: released", request)
 
 

@@ -26,7 +26,10 @@ Rules, upstream's unless noted:
   again until the job's checkpoint timeout (plus the grace period) has passed since the trigger; only then
   does it count as a failure. Errors that asking again cannot fix (unknown trigger) fail at once.
 * A completed checkpoint whose path Flink cannot tell (statistics history too short) is COMPLETED with an
-  empty path and a `CheckpointError` warning.
+  empty path and a `CheckpointError` warning. Ours: when Flink has not published the statistics of a
+  checkpoint that just completed (its statistics cache lags), the path is asked for again, up to
+  `CHECKPOINT_PATH_LOOKUPS` times, before that; upstream counts the 404 as a failed checkpoint and
+  triggers another one.
 
 Deletion is decided by `cleanup.decide_cleanup`; `decision.decide` picks one of the two.
 """
@@ -49,6 +52,9 @@ from flink_operator.flink.service import SnapshotKind, SnapshotState, SnapshotTr
 
 BASE_RETRY_DELAY_S = 10.0
 MAX_RETRY_DELAY_S = 3600.0
+CHECKPOINT_PATH_LOOKUPS = 5
+CHECKPOINT_PATH_LOOKUP_INTERVAL_S = 2.0
+"""Flink's checkpoint statistics cache lives 3 s by default: a few lookups 2 s apart outlast it."""
 
 MSG_NO_SAVEPOINT_DIR = (
     "no savepoint directory: set spec.savepoint.path, or execution.checkpointing.savepoint-dir "
@@ -176,6 +182,11 @@ def in_progress(ctx: SnapshotContext, status: FlinkStateSnapshotStatus) -> Step:
             return complete(ctx, status, result.location)
         reason = result.failure or f"{_label(ctx)} failed (Flink gave no reason)"
         return step_of(failed(ctx, status, reason), "failed in Flink")
+    if poll.path_pending:
+        if ctx.path_lookups < CHECKPOINT_PATH_LOOKUPS:
+            delay = min(ctx.settings.progress_check_interval, CHECKPOINT_PATH_LOOKUP_INTERVAL_S)
+            return wait(status, delay, "checkpoint completed; waiting for Flink to publish its statistics")
+        return complete(ctx, status, None)
     message = poll.error or "unknown error"
     if poll.permanent:
         return step_of(failed(ctx, status, message), "trigger unknown to Flink")

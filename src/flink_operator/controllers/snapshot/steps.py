@@ -23,11 +23,15 @@ from flink_operator.flink.service import ClusterRef, SnapshotKind, SnapshotResul
 class Poll:
     """What Flink said about a triggered snapshot: a result, or an error asking for it.
 
-    `permanent` marks errors that asking again cannot fix (the trigger id or the job is unknown)."""
+    `permanent` marks errors that asking again cannot fix (the trigger id or the job is unknown).
+    `path_pending` marks a checkpoint Flink reports completed but whose statistics (and so its path) it does
+    not serve yet: Flink caches checkpoint statistics (`rest.cache.checkpoint-statistics.timeout`, 3 s by
+    default) apart from the trigger status, so the details of a checkpoint that just completed answer 404."""
 
     result: SnapshotResult | None = None
     error: str | None = None
     permanent: bool = False
+    path_pending: bool = False
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,8 @@ class SnapshotContext:
     validation_error: str | None = None
     dispose_attempts: int = 0
     """Failed disposals of this snapshot so far (deletion only)."""
+    path_lookups: int = 0
+    """Polls so far that found the checkpoint completed but its path not yet served (`Poll.path_pending`)."""
 
     @property
     def name(self) -> str:
