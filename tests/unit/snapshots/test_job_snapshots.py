@@ -22,6 +22,7 @@ from flink_operator.api import (
 from flink_operator.config import CronSchedule, IntervalSchedule
 from flink_operator.controllers.common.events import Reason
 from flink_operator.controllers.snapshot.job_snapshots import (
+    MIN_PERIODIC_REQUEUE_S,
     JobSnapshotInputs,
     LegacyTrigger,
     observe_job_snapshots,
@@ -292,3 +293,43 @@ def test_a_schedule_that_can_never_fire_is_reported_once() -> None:
     assert (
         trigger_job_snapshots(inputs(settings=SnapshotSettings(periodic_savepoint=EVERY_HOUR))).events == ()
     )
+
+
+def test_the_plan_says_when_the_next_periodic_snapshot_falls_due() -> None:
+    settings = SnapshotSettings(
+        periodic_savepoint=IntervalSchedule(timedelta(minutes=10)),
+        periodic_checkpoint=EVERY_HOUR,
+    )
+    # Last savepoint 4 min ago, last checkpoint 30 min ago: the savepoint is due first, in 6 min.
+    waiting = trigger_job_snapshots(
+        inputs(settings=settings, last_periodic_ms={SAVEPOINT: NOW - 240_000, CHECKPOINT: NOW - HOUR // 2})
+    )
+    assert waiting.create == () and waiting.requeue == pytest.approx(360.001)
+    # Triggered now: the next one is a whole interval away.
+    triggered = trigger_job_snapshots(
+        inputs(settings=settings, last_periodic_ms={SAVEPOINT: NOW - HOUR, CHECKPOINT: NOW - HOUR // 2})
+    )
+    assert triggered.periodic == (SAVEPOINT,) and triggered.requeue == pytest.approx(600.001)
+
+
+def test_no_periodic_wake_up_for_kinds_in_flight_held_unsupported_or_unscheduled() -> None:
+    settings = SnapshotSettings(periodic_savepoint=EVERY_HOUR, periodic_checkpoint=EVERY_HOUR)
+    due = {SAVEPOINT: NOW - 2 * HOUR, CHECKPOINT: NOW - 2 * HOUR}
+    ours = snap("demo-savepoint-periodic-5", 0.1, state=FlinkStateSnapshotState.IN_PROGRESS)
+    plan = trigger_job_snapshots(
+        inputs(settings=settings, last_periodic_ms=due, snapshots=(ours,), checkpoints_supported=False)
+    )
+    assert plan.create == () and plan.requeue is None, "no spinning on a due kind that cannot start"
+    held = trigger_job_snapshots(
+        inputs(settings=settings, last_periodic_ms=due, hold=frozenset({SAVEPOINT, CHECKPOINT}))
+    )
+    assert held.requeue is None
+    assert trigger_job_snapshots(inputs()).requeue is None
+
+
+def test_a_due_kind_left_for_the_next_legacy_reconcile_is_looked_at_soon_but_not_at_once() -> None:
+    settings = SnapshotSettings(periodic_savepoint=EVERY_HOUR, periodic_checkpoint=EVERY_HOUR)
+    due = {SAVEPOINT: NOW - 2 * HOUR, CHECKPOINT: NOW - 2 * HOUR}
+    plan = trigger_job_snapshots(inputs(settings=settings, last_periodic_ms=due, resources_enabled=False))
+    assert plan.legacy_trigger is not None and plan.legacy_trigger.kind is SAVEPOINT
+    assert plan.requeue == MIN_PERIODIC_REQUEUE_S

@@ -266,8 +266,11 @@ class JobSnapshots:
                 status = plan.status
         if plan.legacy_trigger is not None:
             status = await self._legacy_trigger(call, status, plan.legacy_trigger, events)
-        requeue = inputs.settings.progress_check_interval if plan.legacy_trigger is not None else None
-        return JobSnapshotResult(status, tuple(events), requeue)
+        wanted = [plan.requeue]
+        if plan.legacy_trigger is not None:
+            wanted.append(inputs.settings.progress_check_interval)
+        delays = [delay for delay in wanted if delay is not None]
+        return JobSnapshotResult(status, tuple(events), min(delays) if delays else None)
 
     async def _legacy_trigger(
         self, call: JobSnapshotCall[St], status: St, trigger: LegacyTrigger, events: list[EventSpec]
