@@ -16,7 +16,8 @@ lost, or cancelled, is counted as started only. After each reconcile of a key th
 waiting, per priority class `user`, `event`, `periodic`), `flink_operator_workqueue_timers{kind}` (requeues
 and retries scheduled for later) and `flink_operator_reconciles_in_flight{kind}`.
 
-`events_total{kind,type,reason}` counts Kubernetes events recorded (an event hook).
+`flink_operator_events_total{kind,type,reason}` counts the Kubernetes events recorded (an event hook).
+Counts continue across leadership terms of one process and start from zero after a restart.
 """
 
 from __future__ import annotations
