@@ -3,16 +3,32 @@ waits on a snapshot's state, the files a `file:` path names, and what Flink says
 
 from __future__ import annotations
 
+import calendar
 import json
+import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 import httpx
 from tests.support.local_mode import Kubectl, poll
-from tests.support.local_stack import event_lines
+from tests.support.local_stack import Deployments, counter_deployment, event_lines
 
 API_VERSION = "flink.apache.org/v1beta1"
+
+
+def apply_counter(
+    deployments: Deployments, name: str, config: Mapping[str, str], **options: Any
+) -> dict[str, Any]:
+    """Apply the counter job as `name` with `config` laid over its flinkConfiguration (deleted with the
+    test's other deployments); returns the document."""
+    document = counter_deployment(name, deployments.data / name, **options)
+    document["spec"]["flinkConfiguration"].update(config)
+    deployments.stack.kubectl.apply(document)
+    if name not in deployments.names:
+        deployments.names.append(name)
+    return document
 
 
 def snapshot_document(
@@ -87,6 +103,11 @@ def wait_snapshot(
     except AssertionError as error:
         seen = describe_snapshot(last["snapshot"]) if "snapshot" in last else "never seen"
         raise AssertionError(f"{error}\nlast: {seen}\nevents: {event_lines(kubectl, name)}") from None
+
+
+def epoch_seconds(timestamp: str) -> int:
+    """A Kubernetes timestamp (`2026-01-02T03:04:05Z`) as seconds since the epoch."""
+    return calendar.timegm(time.strptime(timestamp, "%Y-%m-%dT%H:%M:%SZ"))
 
 
 def local_path(uri: str) -> Path:

@@ -1,6 +1,7 @@
-"""One local-mode stack for the snapshot end-to-end tests, the counter job built once, and clean-up of what a
-test created: its FlinkStateSnapshots first (so that their savepoints are disposed while the job still
-runs), then its FlinkDeployments.
+"""One local-mode stack per snapshot end-to-end module (operator options from the module's
+`LOCAL_UP_OPTIONS`, KEY=VALUE strings), the counter job built once, and clean-up of what a test created:
+its FlinkStateSnapshots first (so that their savepoints are disposed while the job still runs), then its
+FlinkDeployments.
 
 Safety nets: after each test no Flink process of a deployment it created may remain; after the module, no
 process whose command line names the module's directory (emulator, operator, Flink)."""
@@ -11,9 +12,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from tests.support.local_mode import kill_all, poll
+from tests.support.local_mode import Kubectl, LocalUp, kill_all, poll
 from tests.support.local_snapshots import delete_snapshots
-from tests.support.local_stack import Deployments, Stack, start_stack, stop_stack
+from tests.support.local_stack import USRLIB_KEY, Deployments, Stack, stop_stack
 
 from flink_operator.flink.local import build_counter_job
 from flink_operator.flink.local.distribution import installed_flink_home
@@ -30,9 +31,17 @@ def usrlib(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, usrlib: Path) -> Iterator[Stack]:
-    started = start_stack(tmp_path_factory.mktemp("snapshot-e2e"), usrlib)
+def stack(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, usrlib: Path
+) -> Iterator[Stack]:
+    root = tmp_path_factory.mktemp("snapshot-e2e")
+    home = root / "home"
+    home.mkdir()
+    options = [f"{USRLIB_KEY}={usrlib}", *getattr(request.module, "LOCAL_UP_OPTIONS", ())]
+    up = LocalUp(root / "state", home, *(arg for option in options for arg in ("-D", option)))
+    started = Stack(root, up, Kubectl(up.kubeconfig, home))
     try:
+        up.start()
         yield started
     finally:
         stop_stack(started)
