@@ -238,6 +238,26 @@ def test_a_completed_checkpoint_with_lagging_statistics_is_asked_again_then_comp
     assert reasons(given_up.events) == [Reason.CHECKPOINT_ERROR]
 
 
+def test_a_snapshot_refused_while_the_tasks_start_is_triggered_again_within_the_grace_period() -> None:
+    refused = SnapshotResult(
+        SnapshotState.FAILED,
+        failure="Checkpoint triggering task Source (1/1) of job 4f62 is not being executed at the moment. "
+        "Aborting checkpoint. Failure reason: Not all required tasks are currently running.",
+    )
+    settings = SnapshotSettings(progress_check_interval=5.0, savepoint_grace_ms=60_000)
+    target = running_target(settings=settings)
+    document = snapshot_document(status=in_progress(), created_ms=NOW_MS - 10_000)
+    again = decide(context(document, target=target, poll=Poll(refused)))
+    assert again.status.state is PENDING and again.status.failures == 0
+    assert again.status.trigger_id is None and again.events == () and again.requeue == 5.0
+    assert "tasks are still starting" in (again.status.error or "")
+    retried = decide(context(snapshot_document(status=again.status.to_dict()), target=target))
+    assert isinstance(retried.action, TriggerSnapshot), "triggered at once: no backoff without a failure"
+    late = snapshot_document(status=in_progress(), created_ms=NOW_MS - 61_000)
+    failed = decide(context(late, target=target, poll=Poll(refused)))
+    assert failed.status.failures == 1 and reasons(failed.events) == [Reason.SAVEPOINT_ERROR]
+
+
 def test_an_in_progress_snapshot_of_a_vanished_or_stopped_job_is_abandoned() -> None:
     document = snapshot_document(status=in_progress())
     gone = decide(context(document, target=running_target(found=False)))

@@ -22,6 +22,9 @@ Rules, upstream's unless noted:
   is still starting (deploying, restarting) gets the trigger grace period
   (`kubernetes.operator.savepoint|checkpoint.trigger.grace-period`, counted from the snapshot's creation)
   before the snapshot is abandoned, so a snapshot created right after its job is not lost to a race.
+  Likewise, Flink refuses a snapshot of a RUNNING job whose tasks are still being deployed ("Not all
+  required tasks are currently running"): within the grace period that is triggered again without counting
+  a failure (upstream counts it, so a snapshot created with its job fails or waits for a backoff).
 * While IN_PROGRESS, an error *asking* Flink (timeout, 5xx) is not a snapshot failure: the operator asks
   again until the job's checkpoint timeout (plus the grace period) has passed since the trigger; only then
   does it count as a failure. Errors that asking again cannot fix (unknown trigger) fail at once.
@@ -53,6 +56,8 @@ from flink_operator.flink.service import SnapshotKind, SnapshotState, SnapshotTr
 BASE_RETRY_DELAY_S = 10.0
 MAX_RETRY_DELAY_S = 3600.0
 CHECKPOINT_PATH_LOOKUPS = 5
+TASKS_NOT_RUNNING = "Not all required tasks are currently running"
+"""Flink's message for CheckpointFailureReason.NOT_ALL_REQUIRED_TASKS_RUNNING."""
 CHECKPOINT_PATH_LOOKUP_INTERVAL_S = 2.0
 """Flink's checkpoint statistics cache lives 3 s by default: a few lookups 2 s apart outlast it."""
 
@@ -181,6 +186,8 @@ def in_progress(ctx: SnapshotContext, status: FlinkStateSnapshotStatus) -> Step:
         if result.state is SnapshotState.COMPLETED:
             return complete(ctx, status, result.location)
         reason = result.failure or f"{_label(ctx)} failed (Flink gave no reason)"
+        if TASKS_NOT_RUNNING in reason and _within_grace(ctx):
+            return trigger_again(ctx, status, reason)
         return step_of(failed(ctx, status, reason), "failed in Flink")
     if poll.path_pending:
         if ctx.path_lookups < CHECKPOINT_PATH_LOOKUPS:
@@ -197,6 +204,20 @@ def in_progress(ctx: SnapshotContext, status: FlinkStateSnapshotStatus) -> Step:
         return step_of(failed(ctx, status, reason), "unobservable")
     note = f"asking Flink failed ({message}); asking again"
     return wait(status, ctx.settings.progress_check_interval, note)
+
+
+def _within_grace(ctx: SnapshotContext) -> bool:
+    created = from_k8s_time(ctx.snapshot.metadata.creation_timestamp) or ctx.now_ms
+    return ctx.now_ms - created < ctx.settings.grace_ms(ctx.is_savepoint)
+
+
+def trigger_again(ctx: SnapshotContext, status: FlinkStateSnapshotStatus, reason: str) -> Step:
+    """Flink refused the snapshot only because the job's tasks are not all running yet: back to
+    TRIGGER_PENDING without a failure, to be triggered at the next progress check."""
+    status.state = FlinkStateSnapshotState.TRIGGER_PENDING
+    status.trigger_id = None
+    status.error = f"the job's tasks are still starting, triggering again: {reason}"
+    return wait(status, ctx.settings.progress_check_interval, "tasks not running yet")
 
 
 def complete(ctx: SnapshotContext, status: FlinkStateSnapshotStatus, location: str | None) -> Step:
