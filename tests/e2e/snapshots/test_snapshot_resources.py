@@ -2,7 +2,7 @@
 resource part): a manual savepoint resource completes with its path and its deletion disposes the data (or
 keeps it, with `disposeOnDelete: false`); a checkpoint resource completes with the checkpoint's path;
 trigger nonces create manual snapshot resources; a savepoint Flink cannot write fails, is retried and ends
-FAILED with Flink's reason.
+FAILED with Flink's reason; a snapshot of a job that does not exist is reported and waits for it.
 
 All tests use one running counter job (created once for the module); each test deletes its snapshots."""
 
@@ -169,3 +169,20 @@ def test_a_savepoint_flink_cannot_write_is_retried_then_failed_with_flinks_reaso
     assert sum(int(e.get("count") or 1) for e in events) == 2, events
     assert str(blocker) in events[0]["message"]
     assert running_jobs(rest_url(job)) == [job_id(job)], "a failed savepoint leaves the job running"
+
+
+def test_a_snapshot_of_a_job_that_does_not_exist_is_reported_and_waits(
+    stack: Stack, job: dict[str, Any], cleanup: None
+) -> None:
+    kubectl = stack.kubectl
+    kubectl.apply(snapshot_document("orphan", "no-such-job"))
+
+    def validation_error() -> dict[str, Any] | None:
+        events = [e for e in kubectl.events("orphan") if e.get("reason") == "ValidationError"]
+        return events[0] if events else None
+
+    event = poll(validation_error, within=30, what="a ValidationError event")
+    assert event["type"] == "Warning" and "default/no-such-job was not found" in event["message"], event
+    status = kubectl.get("flinkstatesnapshot", "orphan")["status"]
+    assert status["state"] == "TRIGGER_PENDING" and "no-such-job" in status["error"], status
+    assert status["failures"] == 0 and not status.get("triggerId"), status
