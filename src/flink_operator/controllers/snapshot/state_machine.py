@@ -31,8 +31,7 @@ Rules, upstream's unless noted:
 * A completed checkpoint whose path Flink cannot tell (statistics history too short) is COMPLETED with an
   empty path and a `CheckpointError` warning. Ours: when Flink has not published the statistics of a
   checkpoint that just completed (its statistics cache lags), the path is asked for again, up to
-  `CHECKPOINT_PATH_LOOKUPS` times, before that; upstream counts the 404 as a failed checkpoint and
-  triggers another one.
+  `CHECKPOINT_PATH_LOOKUPS` times, before that (upstream completes at once without the path).
 
 Deletion is decided by `cleanup.decide_cleanup`; `decision.decide` picks one of the two.
 """
