@@ -20,7 +20,7 @@ from flink_operator.flink.local import build_counter_job
 from flink_operator.flink.local.distribution import installed_flink_home
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def usrlib(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = installed_flink_home()
     if home is None:
