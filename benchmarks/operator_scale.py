@@ -130,7 +130,12 @@ async def wait_stable(http: aiohttp.ClientSession, base: str, count: int, within
             return time.monotonic() - started
         now = time.monotonic()
         if now - started > within:
-            raise SystemExit(f"not every resource became STABLE within {within:.0f} s: {dict(counts)}")
+            async with http.get(base + PATH) as response:
+                items = (await response.json())["items"]
+            failed = [item for item in items if (item.get("status") or {}).get("lifecycleState") == "FAILED"]
+            example = json.dumps((failed[0].get("status") if failed else None), indent=1)[:3000]
+            raise SystemExit(f"not every resource became STABLE within {within:.0f} s: {dict(counts)}; "
+                             f"the status of a FAILED one: {example}")
         if now >= next_print:
             print(f"    ... {now - started:.0f} s: {dict(counts)}", flush=True)
             next_print = now + 10
