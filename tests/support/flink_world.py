@@ -23,6 +23,8 @@ from flink_operator.flink.service import (
     ClusterRef,
     ClusterRequest,
     DeployResult,
+    JobExceptionInfo,
+    JobFailure,
     JobManagerObservation,
     JobManagerStatus,
     JobNotFoundError,
@@ -55,6 +57,10 @@ class WorldJob:
     restored_from: str | None = None
     next_checkpoint: int = 1
     start_ms: int = 0
+    restarts: int = 0
+    completed_checkpoints: int = 0
+    failure: JobFailure | None = None
+    exceptions: list[JobExceptionInfo] = field(default_factory=list)
 
 
 @dataclass
@@ -106,8 +112,26 @@ class InMemoryFlink:
         job = self._job(ref)
         return self._snapshot(ref, job, savepoint=False).path
 
-    def fail_job(self, ref: ClusterRef) -> None:
-        self._job(ref).state = "FAILED"
+    def fail_job(self, ref: ClusterRef, message: str = "boom") -> None:
+        """The job fails terminally with `java.lang.RuntimeException: message`."""
+        job = self._job(ref)
+        job.state = "FAILED"
+        trace = f"java.lang.RuntimeException: {message}\n\tat demo.Job.run(Job.java:1)"
+        job.failure = JobFailure("java.lang.RuntimeException", message, stack_trace=trace)
+        self._exception(job, f"java.lang.RuntimeException: {message}", trace)
+
+    def restart_job(self, ref: ClusterRef, message: str = "task failure") -> None:
+        """A task fails and the job restarts from its latest checkpoint (Flink's restart strategy)."""
+        job = self._job(ref)
+        job.restarts += 1
+        latest = self._latest(job.job_id, savepoint=None)
+        job.count = latest.count if latest is not None else 0
+        text = f"java.lang.RuntimeException: {message}"
+        self._exception(job, text, text)
+
+    def _exception(self, job: WorldJob, name: str, trace: str) -> None:
+        self.now_ms += 10
+        job.exceptions.insert(0, JobExceptionInfo(name, self.now_ms, trace, task_name="counter"))
 
     def crash_loop(self, ref: ClusterRef) -> None:
         """The JobManager keeps failing on start (ERROR); its job never runs."""
@@ -147,6 +171,8 @@ class InMemoryFlink:
             else f"file:/checkpoints/{ref.name}/{job.job_id}/chk-{number}"
         )
         snapshot = Snapshot(path, job.job_id, number, job.count, savepoint, self.now_ms)
+        if not savepoint:
+            job.completed_checkpoints += 1
         self.snapshots[path] = snapshot
         return snapshot
 
@@ -232,6 +258,20 @@ class InMemoryFlink:
     async def job_status(self, ref: ClusterRef, job_id: str) -> JobSummary | None:
         return next((j for j in await self.list_jobs(ref) if j.job_id == job_id), None)
 
+    async def job_failure(self, ref: ClusterRef, job_id: str) -> JobFailure | None:
+        cluster = self.clusters.get(ref)
+        job = cluster.job if cluster is not None else None
+        return job.failure if job is not None and job.job_id == job_id else None
+
+    async def job_exceptions(
+        self, ref: ClusterRef, job_id: str, *, since_ms: int = 0, limit: int = 10
+    ) -> list[JobExceptionInfo]:
+        cluster = self.clusters.get(ref)
+        job = cluster.job if cluster is not None else None
+        if job is None or job.job_id != job_id:
+            return []
+        return [e for e in job.exceptions if e.timestamp_ms > since_ms][:limit]
+
     async def cancel_job(
         self,
         ref: ClusterRef,
@@ -295,4 +335,9 @@ class InMemoryFlink:
         raise NotImplementedError
 
     async def job_metrics(self, ref: ClusterRef, job_id: str, names: Sequence[str]) -> dict[str, str]:
-        return {}
+        cluster = self.clusters.get(ref)
+        job = cluster.job if cluster is not None else None
+        if job is None or job.job_id != job_id:
+            return {}
+        values = {"numRestarts": job.restarts, "numberOfCompletedCheckpoints": job.completed_checkpoints}
+        return {name: str(values[name]) for name in names if name in values}

@@ -145,6 +145,13 @@ JM_DEPLOYMENT_STARTUP_PROBE_ENABLED = declare(
     "Give the JobManager a startup probe on its REST port.",
     scope=_DYN,
 )
+JOB_RESULT_STORE_CLEANUP_ENABLED = declare(
+    _P + "job-result-store.cleanup.enabled", BOOLEAN, True,
+    "After an HA deployment started, remove the JobResultStore directories of earlier deployments of the "
+    "cluster (keeping the previous one), when the HA storage is reachable as files by the operator. "
+    "Not an upstream option (upstream leaves them to be deleted by hand).",
+    scope=_DYN,
+)
 EXCEPTION_LABEL_MAPPER = declare(
     _P + "exception.label.mapper", MAP, _EMPTY_MAP,
     "`regex:label,...`: an error whose message matches a regex gets the label in "

@@ -36,6 +36,8 @@ __all__ = [
     "DeploymentError",
     "FlinkService",
     "FlinkServiceError",
+    "JobExceptionInfo",
+    "JobFailure",
     "JobManagerObservation",
     "JobManagerStatus",
     "JobNotFoundError",
@@ -49,6 +51,7 @@ __all__ = [
     "SnapshotState",
     "SnapshotTrigger",
     "SuspendMode",
+    "ThrowableInfo",
 ]
 
 
@@ -247,6 +250,46 @@ class JobSummary:
 
 
 @dataclass(frozen=True)
+class ThrowableInfo:
+    """One exception of a cause chain: its Java class and its own message."""
+
+    exception_class: str
+    message: str
+
+
+@dataclass(frozen=True)
+class JobFailure:
+    """Why a job FAILED, from its execution result.
+
+    ``exception_class`` is the outermost exception Flink reports; ``message`` the most specific
+    human-readable message of its cause chain (the root cause, or an enclosing message quoting it with more
+    context); ``causes`` the chain, outermost first; ``stack_trace`` Flink's rendering of the whole chain.
+    """
+
+    exception_class: str
+    message: str
+    causes: tuple[ThrowableInfo, ...] = ()
+    stack_trace: str = ""
+
+
+@dataclass(frozen=True)
+class JobExceptionInfo:
+    """One root exception of a job's exception history (a failure that restarted or failed the job).
+
+    ``exception`` is Flink's ``exceptionName`` (``class: message``); ``timestamp_ms`` when it happened
+    (epoch milliseconds); the rest says where, when Flink knows it.
+    """
+
+    exception: str
+    timestamp_ms: int
+    stack_trace: str = ""
+    task_name: str | None = None
+    endpoint: str | None = None
+    task_manager_id: str | None = None
+    failure_labels: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class CancelResult:
     """The outcome of ``cancel_job``: the final job state and, for stateful modes, where the state is."""
 
@@ -365,6 +408,18 @@ class FlinkService(Protocol):
 
     async def job_status(self, ref: ClusterRef, job_id: str) -> JobSummary | None:
         """One job, or None if the cluster does not know it."""
+        ...
+
+    async def job_failure(self, ref: ClusterRef, job_id: str) -> JobFailure | None:
+        """Why a FAILED job failed (its execution result); None when the job did not fail, is not known, or
+        the cluster does not say. Read-only."""
+        ...
+
+    async def job_exceptions(
+        self, ref: ClusterRef, job_id: str, *, since_ms: int = 0, limit: int = 10
+    ) -> list[JobExceptionInfo]:
+        """The job's root exceptions that happened after ``since_ms`` (epoch milliseconds), newest first,
+        at most ``limit``. Empty when the job is not known. Read-only."""
         ...
 
     async def cancel_job(

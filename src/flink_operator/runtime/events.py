@@ -153,8 +153,10 @@ class EventRecorder:
         recurrence: Recurrence = Recurrence.ALWAYS,
         dedupe_interval: timedelta | None = None,
         secret_values: Iterable[str] = (),
+        annotations: Mapping[str, str] | None = None,
     ) -> RecordedEvent | None:
-        """Create or count the event; returns what was recorded, or None when it was skipped."""
+        """Create or count the event; returns what was recorded, or None when it was skipped.
+        `annotations` are set when the event is created (repeats keep the first ones)."""
         if not isinstance(target, EventTarget):
             target = EventTarget.of(target)
         if not target.namespace:
@@ -170,7 +172,16 @@ class EventRecorder:
         labels = dict(labels or {})
         try:
             recorded = await self._record(
-                name, target, event_type, reason, message, component, labels, recurrence, dedupe_interval
+                name,
+                target,
+                event_type,
+                reason,
+                message,
+                component,
+                labels,
+                recurrence,
+                dedupe_interval,
+                dict(annotations or {}),
             )
         except Exception as error:
             if status_code(error) == 403:
@@ -193,6 +204,7 @@ class EventRecorder:
         labels: dict[str, str],
         recurrence: Recurrence,
         dedupe_interval: timedelta | None,
+        annotations: dict[str, str],
     ) -> RecordedEvent | None:
         now = self.clock()
         cache_key = (target.namespace, name)
@@ -200,7 +212,8 @@ class EventRecorder:
         if known is None:
             try:
                 await self.api.create(EVENT, self._new_event(name, target, event_type, reason, message,
-                                                             component, labels, now), target.namespace)
+                                                             component, labels, now, annotations),
+                                      target.namespace)
             except Exception as error:
                 if status_code(error) != 409:
                     raise
@@ -232,7 +245,8 @@ class EventRecorder:
             # The event expired (events live about an hour): start again.
             self._known.pop(cache_key, None)
             await self.api.create(EVENT, self._new_event(name, target, event_type, reason, message,
-                                                         component, labels, now), target.namespace)
+                                                         component, labels, now, annotations),
+                                  target.namespace)
             self._remember(cache_key, _Known(1, now, labels))
             return RecordedEvent(name, target, event_type, reason, message, component, 1, labels, True)
         self._remember(cache_key, _Known(count, now, labels))
@@ -254,6 +268,7 @@ class EventRecorder:
         component: str,
         labels: Mapping[str, str],
         now: datetime,
+        annotations: Mapping[str, str] | None = None,
     ) -> JSON:
         stamp = _timestamp(now)
         involved: JSON = {
@@ -269,6 +284,8 @@ class EventRecorder:
         metadata: JSON = {"name": name, "namespace": target.namespace}
         if labels:
             metadata["labels"] = dict(labels)
+        if annotations:
+            metadata["annotations"] = dict(annotations)
         event: JSON = {
             "metadata": metadata,
             "involvedObject": involved,

@@ -19,6 +19,8 @@ What it models, the way an application cluster behaves:
 * the JobManager's state: MISSING, DEPLOYING until ready, READY once REST answers, ERROR/MISSING after
   `kill_jobmanager`;
 * cancel, stop-with-savepoint, snapshots, job lists and cluster info through the fake's REST API;
+* HA deployments whose HA storage is an existing local directory get their JobResultStore directory, and
+  older ones are pruned as the Kubernetes runtime prunes them (`flink.job_result_store`);
 * delete: the JobManager stops gracefully (running jobs are suspended, retained checkpoints stay in the
   checkpoint storage), the virtual cluster goes; HA metadata stays unless asked to delete it;
 * `latest_checkpoint` returns completed checkpoints only (not savepoints), from REST while the cluster
@@ -43,7 +45,8 @@ from pathlib import Path
 import httpx
 
 from flink_operator.flink.artifacts import ArtifactSettings
-from flink_operator.flink.config_builder import flink_only
+from flink_operator.flink.config_builder import HA_STORAGE_KEY, flink_only
+from flink_operator.flink.job_result_store import STORAGE_PATH_KEY, local_directory, prune_after_deploy
 from flink_operator.flink.kubernetes.jobs import JobTimeouts, RestJobs
 from flink_operator.flink.rest import (
     FlinkRestClient,
@@ -66,6 +69,8 @@ from flink_operator.flink.service import (
     DeploymentError,
     DeployResult,
     FlinkServiceError,
+    JobExceptionInfo,
+    JobFailure,
     JobManagerObservation,
     JobManagerStatus,
     JobSummary,
@@ -294,7 +299,18 @@ class FakeFlinkService:
         self._deployments[ref] = deployment
         self.deployed.append(request)
         self.server.timers.after(self.settings.ready_delay, lambda: self._start_if_due(deployment))
+        self._job_result_store(request)
         return DeployResult(ref, started=True, rest_url=cluster.base_url, job_id=request.job_id)
+
+    def _job_result_store(self, request: ClusterRequest) -> None:
+        """A JobManager creates its JobResultStore directory; the runtime prunes older ones. Modelled only
+        for HA storage that is an existing local directory (tests pass a temporary one)."""
+        storage = local_directory(request.configuration.get(HA_STORAGE_KEY, ""))
+        store = local_directory(request.configuration.get(STORAGE_PATH_KEY, ""))
+        if not request.ha_enabled or storage is None or store is None or not storage.is_dir():
+            return
+        store.mkdir(parents=True, exist_ok=True)
+        prune_after_deploy(request.configuration)
 
     def _taskmanagers(self, request: ClusterRequest, slots: int) -> int:
         if request.taskmanager_replicas is not None:
@@ -447,6 +463,14 @@ class FakeFlinkService:
 
     async def job_status(self, ref: ClusterRef, job_id: str) -> JobSummary | None:
         return await self._jobs.job_status(ref, job_id)
+
+    async def job_failure(self, ref: ClusterRef, job_id: str) -> JobFailure | None:
+        return await self._jobs.job_failure(ref, job_id)
+
+    async def job_exceptions(
+        self, ref: ClusterRef, job_id: str, *, since_ms: int = 0, limit: int = 10
+    ) -> list[JobExceptionInfo]:
+        return await self._jobs.job_exceptions(ref, job_id, since_ms=since_ms, limit=limit)
 
     async def cancel_job(
         self,

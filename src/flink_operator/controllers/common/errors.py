@@ -9,6 +9,7 @@ length so a huge Flink stack trace cannot bloat the resource.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from flink_operator.controllers.common.events import Reason
 
@@ -26,15 +27,24 @@ def _cut(text: str, limit: int) -> str:
 
 
 def error_json(
-    error_type: str, message: str, *, max_length: int = DEFAULT_MAX_LENGTH, reason: str | None = None
+    error_type: str,
+    message: str,
+    *,
+    max_length: int = DEFAULT_MAX_LENGTH,
+    reason: str | None = None,
+    throwables: Sequence[tuple[str, str]] = (),
 ) -> str:
     """The JSON text stored in `status.error`; `reason` (e.g. the Kubernetes reason of a failed JobManager)
-    goes into `additionalMetadata.reason`, as upstream puts it there."""
+    goes into `additionalMetadata.reason`, as upstream puts it there; `throwables` are (type, message) of
+    the error's causes, for `throwableList`."""
     body = {
         "type": _cut(error_type, max_length),
         "message": _cut(message, max_length),
         "additionalMetadata": {"reason": reason} if reason else {},
-        "throwableList": [],
+        "throwableList": [
+            {"type": _cut(kind, max_length), "message": _cut(text, max_length), "additionalMetadata": {}}
+            for kind, text in throwables
+        ],
     }
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
 

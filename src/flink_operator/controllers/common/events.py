@@ -10,6 +10,7 @@ the key).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from flink_operator.runtime.event_reasons import Component, EventType, Reason
@@ -27,6 +28,8 @@ class EventSpec:
     message: str
     message_key: str | None = None
     once: bool = False
+    annotations: Mapping[str, str] | None = None
+    """Annotations of the Kubernetes Event (upstream puts details of job exceptions there)."""
 
     @property
     def is_warning(self) -> bool:
@@ -34,15 +37,27 @@ class EventSpec:
 
 
 def normal(
-    reason: str, component: Component, message: str, *, message_key: str | None = None, once: bool = False
+    reason: str,
+    component: Component,
+    message: str,
+    *,
+    message_key: str | None = None,
+    once: bool = False,
+    annotations: Mapping[str, str] | None = None,
 ) -> EventSpec:
-    return EventSpec(reason, EventType.NORMAL, component, message, message_key, once)
+    return EventSpec(reason, EventType.NORMAL, component, message, message_key, once, annotations)
 
 
 def warning(
-    reason: str, component: Component, message: str, *, message_key: str | None = None, once: bool = False
+    reason: str,
+    component: Component,
+    message: str,
+    *,
+    message_key: str | None = None,
+    once: bool = False,
+    annotations: Mapping[str, str] | None = None,
 ) -> EventSpec:
-    return EventSpec(reason, EventType.WARNING, component, message, message_key, once)
+    return EventSpec(reason, EventType.WARNING, component, message, message_key, once, annotations)
 
 
 # Upstream's messages, so dashboards and alert rules written for the Java operator keep working.

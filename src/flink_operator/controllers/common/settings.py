@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from flink_operator.config import Configuration
 from flink_operator.config import operator_options as op
 from flink_operator.config import resource_options as ro
+from flink_operator.controllers.common.health import HealthSettings
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,16 @@ class ResourceSettings:
     ignore_pending_savepoint: bool = False
     savepoint_trigger_grace_period: float = 60.0
     manage_ingress: bool = True
+    rollback_enabled: bool = False
+    readiness_timeout: float = 300.0
+    health_check_enabled: bool = False
+    health_restarts_threshold: int = 64
+    health_restarts_window: float = 120.0
+    health_checkpoint_progress_enabled: bool = True
+    health_checkpoint_progress_window: float | None = None
+    exception_events_limit: int = 10
+    exception_stacktrace_lines: int = 5
+    exception_throwable_list_max_count: int = 2
 
     @classmethod
     def from_configs(
@@ -48,6 +59,7 @@ class ResourceSettings:
         dynamic = resource if isinstance(resource, Configuration) else Configuration(resource)
         max_age = dynamic.get(ro.JOB_UPGRADE_LAST_STATE_MAX_ALLOWED_CHECKPOINT_AGE)
         max_interval = operator.get(op.RETRY_MAX_INTERVAL)
+        progress_window = dynamic.get(ro.CLUSTER_HEALTH_CHECK_CHECKPOINT_PROGRESS_WINDOW)
         return cls(
             reconcile_interval=operator.get(op.RECONCILE_INTERVAL).total_seconds(),
             progress_check_interval=operator.get(op.OBSERVER_PROGRESS_CHECK_INTERVAL).total_seconds(),
@@ -69,6 +81,28 @@ class ResourceSettings:
             ignore_pending_savepoint=dynamic.get(ro.JOB_UPGRADE_IGNORE_PENDING_SAVEPOINT),
             savepoint_trigger_grace_period=dynamic.get(ro.SAVEPOINT_TRIGGER_GRACE_PERIOD).total_seconds(),
             manage_ingress=operator.get(op.INGRESS_MANAGE),
+            rollback_enabled=dynamic.get(ro.DEPLOYMENT_ROLLBACK_ENABLED),
+            readiness_timeout=dynamic.get(ro.DEPLOYMENT_READINESS_TIMEOUT).total_seconds(),
+            health_check_enabled=dynamic.get(ro.CLUSTER_HEALTH_CHECK_ENABLED),
+            health_restarts_threshold=dynamic.get(ro.CLUSTER_HEALTH_CHECK_RESTARTS_THRESHOLD),
+            health_restarts_window=dynamic.get(ro.CLUSTER_HEALTH_CHECK_RESTARTS_WINDOW).total_seconds(),
+            health_checkpoint_progress_enabled=dynamic.get(ro.CLUSTER_HEALTH_CHECK_CHECKPOINT_PROGRESS_ENABLED),
+            health_checkpoint_progress_window=(
+                progress_window.total_seconds() if progress_window is not None else None
+            ),
+            exception_events_limit=operator.get(op.EVENTS_EXCEPTIONS_LIMIT_PER_RECONCILIATION),
+            exception_stacktrace_lines=operator.get(op.EVENTS_EXCEPTIONS_STACKTRACE_LINES),
+            exception_throwable_list_max_count=operator.get(op.EXCEPTION_THROWABLE_LIST_MAX_COUNT),
+        )
+
+    def health(self) -> HealthSettings:
+        """The health-check options (the job's checkpointing options are added by the caller)."""
+        window = self.health_checkpoint_progress_window
+        return HealthSettings(
+            restarts_threshold=self.health_restarts_threshold,
+            restarts_window_ms=int(self.health_restarts_window * 1000),
+            checkpoint_progress_enabled=self.health_checkpoint_progress_enabled,
+            checkpoint_window_ms=int(window * 1000) if window is not None else None,
         )
 
     def retry_delay(self, attempt: int) -> float:

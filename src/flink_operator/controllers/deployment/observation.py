@@ -9,9 +9,16 @@ Two pure functions around the shell's FlinkService calls:
   point, cluster info, stability, and the "already upgraded" check for an UPGRADING intent whose
   deployment happened before a crash.
 
+A FAILED job's root cause (its execution result) becomes `status.error` and a Warning `Error` event; the
+job's new root exceptions become `JobException` events (`common.job_exceptions`); with
+`kubernetes.operator.cluster.health-check.enabled` the job's restart and checkpoint counters are judged
+(`common.health`) and the verdict kept in `clusterInfo["ClusterHealthInfo"]`.
+
 Differences from upstream, on purpose: the runtime reports READY only once REST answers, so there is no
 extra DEPLOYED_NOT_READY loop; an UPGRADING intent counts as deployed only when a JobManager of the intended
-generation runs the intended job id (upstream looks at the generation annotation only).
+generation runs the intended job id (upstream looks at the generation annotation only); a job that is not
+listed yet right after its deployment (an application's main() has not submitted it) is RECONCILING, not
+"Job Not Found", for `ObserveOptions.job_listing_grace_ms`; after that it really is missing.
 """
 
 from __future__ import annotations
@@ -31,14 +38,34 @@ from flink_operator.api import (
     stored_job_state,
 )
 from flink_operator.controllers.common import events as ev
-from flink_operator.controllers.common import status_updates
+from flink_operator.controllers.common import health, job_exceptions, status_updates
 from flink_operator.controllers.common.errors import DEPLOYMENT_FAILED_TYPE, error_json
 from flink_operator.controllers.common.events import Component, EventSpec, Reason
-from flink_operator.flink.service import CheckpointInfo, JobManagerObservation, JobManagerStatus, JobSummary
+from flink_operator.controllers.common.health import CLUSTER_HEALTH_INFO_KEY, HealthSettings
+from flink_operator.flink.service import (
+    CheckpointInfo,
+    JobExceptionInfo,
+    JobFailure,
+    JobManagerObservation,
+    JobManagerStatus,
+    JobSummary,
+)
+
+__all__ = [
+    "CLUSTER_HEALTH_INFO_KEY",
+    "REST_URL_KEY",
+    "Facts",
+    "FollowUps",
+    "ObserveOptions",
+    "Observed",
+    "apply_observation",
+    "follow_ups",
+    "wants_jobmanager",
+]
 
 REST_URL_KEY = "rest-url"
 """`status.clusterInfo` key holding the REST / Web UI address of the cluster (ours, not upstream's)."""
-CLUSTER_HEALTH_INFO_KEY = "ClusterHealthInfo"
+JOB_LISTING_GRACE_MS = 60_000
 
 
 @dataclass(frozen=True)
@@ -56,6 +83,27 @@ class Facts:
     checkpoint_checked: bool = False
     latest_checkpoint: CheckpointInfo | None = None
     ha_metadata_available: bool | None = None
+    job_failure: JobFailure | None = None
+    """Why the job failed (asked for when it is first seen FAILED)."""
+    exceptions_since_ms: int | None = None
+    """The exception history was read for exceptions after this time (None: not read)."""
+    exceptions: tuple[JobExceptionInfo, ...] = ()
+    health_metrics: dict[str, str] | None = None
+    """The job's restart and checkpoint counters (None: not read)."""
+
+
+@dataclass(frozen=True)
+class ObserveOptions:
+    """How observation reports what it finds (from the resource's settings)."""
+
+    max_error_length: int = 2048
+    max_causes: int = 2
+    """Causes kept in a failed job's `status.error.throwableList`."""
+    exception_events_limit: int = 10
+    exception_stacktrace_lines: int = 5
+    health: HealthSettings | None = None
+    """The health check's settings; None when it is off."""
+    job_listing_grace_ms: int = JOB_LISTING_GRACE_MS
 
 
 @dataclass(frozen=True)
@@ -175,9 +223,15 @@ def _upgrade_check(status: FlinkDeploymentStatus, facts: Facts) -> str:
 
 
 def apply_observation(
-    status: FlinkDeploymentStatus, facts: Facts, *, now_ms: int, max_error_length: int = 2048
+    status: FlinkDeploymentStatus,
+    facts: Facts,
+    *,
+    now_ms: int,
+    max_error_length: int = 2048,
+    options: ObserveOptions | None = None,
 ) -> Observed:
     """The observed status (a copy) and the events observation produced."""
+    options = options or ObserveOptions(max_error_length=max_error_length)
     reconciliation = status.reconciliation_status
     if (
         reconciliation.last_reconciled_spec is None
@@ -214,7 +268,7 @@ def apply_observation(
             # event's reason and `additionalMetadata.reason` of status.error.
             message = jm.reason or "JobManager deployment failed"
             result.error = error_json(
-                DEPLOYMENT_FAILED_TYPE, message, max_length=max_error_length, reason=jm.error_reason
+                DEPLOYMENT_FAILED_TYPE, message, max_length=options.max_error_length, reason=jm.error_reason
             )
             reason = jm.error_reason or Reason.ERROR
             events.append(ev.warning(reason, Component.JOB_MANAGER_DEPLOYMENT, message))
@@ -233,7 +287,8 @@ def apply_observation(
     reconciled_text = result.reconciliation_status.last_reconciled_spec
     reconciled_suspended = stored_job_state(reconciled_text) == JobState.SUSPENDED.value
     if facts.job_id_checked and not reconciled_suspended:
-        result = _observe_job(result, facts, events, now_ms)
+        result = _observe_job(result, facts, events, now_ms, options)
+        result = _judge_health(result, facts, now_ms, options.health)
     elif facts.checkpoint_checked:
         _record_checkpoint(result, facts)
     if (
@@ -246,14 +301,34 @@ def apply_observation(
     return Observed(result, tuple(events))
 
 
+def _just_deployed(status: FlinkDeploymentStatus, facts: Facts, now_ms: int, grace_ms: int) -> bool:
+    """The job of a deployment that started moments ago: an application's JobManager answers REST before
+    its main() has submitted the job."""
+    job_status = status.job_status
+    if job_status.state not in (None, FlinkJobState.RECONCILING) or job_status.start_time is not None:
+        return False
+    jm = facts.jm
+    if jm is None or jm.generation is None or jm.generation != status.observed_generation:
+        return False
+    updated = job_status.update_time
+    since = max(
+        int(updated) if updated and updated.isdigit() else 0,
+        status.reconciliation_status.reconciliation_timestamp,
+    )
+    return now_ms - since < grace_ms
+
+
 def _observe_job(
-    status: FlinkDeploymentStatus, facts: Facts, events: list[EventSpec], now_ms: int
+    status: FlinkDeploymentStatus, facts: Facts, events: list[EventSpec], now_ms: int, options: ObserveOptions
 ) -> FlinkDeploymentStatus:
     job_status = status.job_status
     if facts.job is None:
         if facts.job_error is not None:
             if job_status.state is FlinkJobState.RUNNING:
                 job_status.state = FlinkJobState.RECONCILING
+            return status
+        if _just_deployed(status, facts, now_ms, options.job_listing_grace_ms):
+            job_status.state = FlinkJobState.RECONCILING
             return status
         events.append(ev.warning(Reason.MISSING, Component.JOB, ev.MSG_JOB_NOT_FOUND))
         status.reconciliation_status.state = ReconciliationState.DEPLOYED
@@ -285,12 +360,42 @@ def _observe_job(
             status = status_updates.mark_reconciled_suspended(status)
             job_status = status.job_status
         if observed is FlinkJobState.FAILED:
-            message = f"Job {summary.job_id} ({summary.name}) failed"
-            status.error = message
-            events.append(ev.warning(Reason.ERROR, Component.JOB, message))
+            status.error = job_exceptions.failed_job_error(
+                summary.job_id,
+                summary.name,
+                facts.job_failure,
+                max_length=options.max_error_length,
+                max_causes=options.max_causes,
+            )
+            events.append(job_exceptions.failed_job_event(summary.job_id, summary.name, facts.job_failure))
+    if facts.exceptions_since_ms is not None:
+        events.extend(
+            job_exceptions.exception_events(
+                facts.exceptions,
+                job_id=summary.job_id,
+                since_ms=facts.exceptions_since_ms,
+                limit=options.exception_events_limit,
+                stacktrace_lines=options.exception_stacktrace_lines,
+            )
+        )
     if observed.is_globally_terminal:
         _record_checkpoint(status, facts)
     return status_updates.check_stable(status)
+
+
+def _judge_health(
+    status: FlinkDeploymentStatus, facts: Facts, now_ms: int, settings: HealthSettings | None
+) -> FlinkDeploymentStatus:
+    """With the health check on, the verdict on a live job's counters goes into `clusterInfo`."""
+    state = status.job_status.state
+    if settings is None or facts.health_metrics is None or state is None or state.is_globally_terminal:
+        return status
+    sample = health.sample_from_metrics(facts.health_metrics, now_ms)
+    if sample is None:
+        return status
+    judged = health.evaluate(health.read_info(status.cluster_info), sample, settings)
+    status.cluster_info = {**status.cluster_info, CLUSTER_HEALTH_INFO_KEY: judged.to_json()}
+    return status
 
 
 def _record_checkpoint(status: FlinkDeploymentStatus, facts: Facts) -> None:

@@ -99,3 +99,6 @@ class Step:
     """Without an action: the resource may be released now (deletion finished)."""
     note: str = ""
     """Why this step (for logs and tests)."""
+    clear_annotations: tuple[str, ...] = ()
+    """Annotations of the resource this decision consumed (one-shot requests such as cancel-deploy); the
+    shell removes them after writing `status`."""

@@ -1,10 +1,10 @@
 """Job operations through a cluster's Flink REST API: what the Kubernetes runtimes share for jobs.
 
-`RestJobs` implements the job half of the FlinkService protocol (submit, list, status, cancel, savepoints,
-checkpoints, disposal, latest checkpoint, rescale, metrics) on top of a function that gives the REST
-client of a cluster. Errors become the protocol's errors: a job the cluster does not know raises
-`JobNotFoundError`; a cluster that does not answer raises `ClusterNotFoundError`; a failed snapshot raises
-`SnapshotError`.
+`RestJobs` implements the job half of the FlinkService protocol (submit, list, status, failure cause,
+exception history, cancel, savepoints, checkpoints, disposal, latest checkpoint, rescale, metrics) on top
+of a function that gives the REST client of a cluster. Errors become the protocol's errors: a job the
+cluster does not know raises `JobNotFoundError`; a cluster that does not answer raises
+`ClusterNotFoundError`; a failed snapshot raises `SnapshotError`.
 
 The latest checkpoint comes from Flink's checkpoint statistics, which Flink serves from a cache
 (`rest.cache.checkpoint-statistics.timeout`, by default `web.refresh-interval`, 3 s). Read too soon after a
@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from flink_operator.flink import artifacts
+from flink_operator.flink.job_failures import exceptions_from_history, failure_from_result
 from flink_operator.flink.rest import (
     ClusterUnreachable,
     FlinkRestClient,
@@ -51,6 +52,8 @@ from flink_operator.flink.service import (
     ClusterNotFoundError,
     ClusterRef,
     FlinkServiceError,
+    JobExceptionInfo,
+    JobFailure,
     JobNotFoundError,
     JobSummary,
     SavepointFormat,
@@ -179,6 +182,24 @@ class RestJobs:
 
     async def job_status(self, ref: ClusterRef, job_id: str) -> JobSummary | None:
         return next((job for job in await self.list_jobs(ref) if job.job_id == job_id), None)
+
+    async def job_failure(self, ref: ClusterRef, job_id: str) -> JobFailure | None:
+        try:
+            result = await unreachable_as_missing(ref, self._client(ref).execution_result(job_id))
+        except JobNotFound:
+            return None
+        return failure_from_result(result)
+
+    async def job_exceptions(
+        self, ref: ClusterRef, job_id: str, *, since_ms: int = 0, limit: int = 10
+    ) -> list[JobExceptionInfo]:
+        if limit <= 0:
+            return []
+        try:
+            body = await unreachable_as_missing(ref, self._client(ref).exceptions(job_id, limit))
+        except JobNotFound:
+            return []
+        return exceptions_from_history(body, since_ms=since_ms, limit=limit)
 
     async def cancel_job(
         self,

@@ -32,6 +32,8 @@ from flink_operator.flink.service import (
     ClusterRequest,
     DeploymentError,
     DeployResult,
+    JobExceptionInfo,
+    JobFailure,
     JobManagerObservation,
     JobSummary,
     SessionJobRequest,
@@ -134,6 +136,15 @@ class KubernetesRuntimes:
 
     async def job_status(self, ref: ClusterRef, job_id: str) -> JobSummary | None:
         return await (await self._of(ref)).job_status(ref, job_id)
+
+    async def job_failure(self, ref: ClusterRef, job_id: str) -> JobFailure | None:
+        return await (await self._of(ref)).job_failure(ref, job_id)
+
+    async def job_exceptions(
+        self, ref: ClusterRef, job_id: str, *, since_ms: int = 0, limit: int = 10
+    ) -> list[JobExceptionInfo]:
+        service = await self._of(ref)
+        return await service.job_exceptions(ref, job_id, since_ms=since_ms, limit=limit)
 
     async def cancel_job(
         self,

@@ -33,6 +33,7 @@ objects other than the cluster's own and its Ingress.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,7 @@ from flink_operator.api.constants import LABEL_TYPE
 from flink_operator.api.spec import IngressSpec
 from flink_operator.config import ConfigError, Configuration
 from flink_operator.config.durations import parse_duration
+from flink_operator.flink.job_result_store import CLEANUP_ENABLED_KEY, prune_after_deploy
 from flink_operator.flink.kubernetes import ha_data
 from flink_operator.flink.kubernetes.ingress import reconcile_ingress
 from flink_operator.flink.kubernetes.jobs import JobTimeouts, RestJobs, unreachable_as_missing
@@ -260,6 +262,9 @@ class KubernetesFlinkService(RestJobs):
         if objects.taskmanager_deployment is not None:
             await self.objects.create_or_replace(objects.taskmanager_deployment)
         await self._reconcile_ingress(request, objects, ingress)
+        stores = {**objects.configuration}
+        stores[CLEANUP_ENABLED_KEY] = request.configuration.get(CLEANUP_ENABLED_KEY, "true")
+        await asyncio.to_thread(prune_after_deploy, stores)
         _log.info(
             "deployed %s cluster %s (%s, generation %d)",
             "application" if request.job else "session",

@@ -23,6 +23,8 @@ import httpx
 
 from flink_operator.config import Configuration
 from flink_operator.flink import artifacts
+from flink_operator.flink.job_failures import exceptions_from_history, failure_from_result
+from flink_operator.flink.job_result_store import STORAGE_PATH_KEY, prune_after_deploy
 from flink_operator.flink.local import housekeeping, processes, records
 from flink_operator.flink.local.distribution import DistributionResolver, installed_flink_home
 from flink_operator.flink.local.launcher import Launch, start_deployment
@@ -63,6 +65,8 @@ from flink_operator.flink.service import (
     DeploymentError,
     DeployResult,
     FlinkServiceError,
+    JobExceptionInfo,
+    JobFailure,
     JobManagerObservation,
     JobManagerStatus,
     JobNotFoundError,
@@ -221,6 +225,9 @@ class LocalFlinkService:
             await asyncio.to_thread(
                 housekeeping.prune_deployments, layout, record.deployment_id, _KEPT_DEPLOYMENTS
             )
+            if record.job_result_store:
+                stores = {**request.configuration, STORAGE_PATH_KEY: record.job_result_store}
+                await asyncio.to_thread(prune_after_deploy, stores)
             _log.info(
                 "started %s cluster %s (generation %d) at %s",
                 request.mode,
@@ -374,6 +381,24 @@ class LocalFlinkService:
 
     async def job_status(self, ref: ClusterRef, job_id: str) -> JobSummary | None:
         return next((job for job in await self.list_jobs(ref) if job.job_id == job_id), None)
+
+    async def job_failure(self, ref: ClusterRef, job_id: str) -> JobFailure | None:
+        try:
+            result = await self._rest(ref).execution_result(job_id)
+        except JobNotFound:
+            return None
+        return failure_from_result(result)
+
+    async def job_exceptions(
+        self, ref: ClusterRef, job_id: str, *, since_ms: int = 0, limit: int = 10
+    ) -> list[JobExceptionInfo]:
+        if limit <= 0:
+            return []
+        try:
+            body = await self._rest(ref).exceptions(job_id, limit)
+        except JobNotFound:
+            return []
+        return exceptions_from_history(body, since_ms=since_ms, limit=limit)
 
     async def cancel_job(
         self,
