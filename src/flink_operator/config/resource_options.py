@@ -163,7 +163,8 @@ EXCEPTION_LABEL_MAPPER = declare(
 
 DEPLOYMENT_ROLLBACK_ENABLED = declare(
     _P + "deployment.rollback.enabled", BOOLEAN, False,
-    "Roll back an upgrade that does not become stable within the readiness timeout (requires HA).",
+    "Roll back an upgrade that does not become stable within the readiness timeout to the last stable "
+    "spec, keeping the job's state (with or without HA; see docs/operations.md).",
     scope=_DYN,
 )
 DEPLOYMENT_READINESS_TIMEOUT = declare(

@@ -243,6 +243,8 @@ class JobSummary:
     state: str
     start_time_ms: int | None = None
     end_time_ms: int | None = None
+    last_modification_ms: int | None = None
+    """When the job last changed state (Flink's `last-modification`; None when unknown)."""
 
     @property
     def terminal(self) -> bool:
@@ -276,8 +278,9 @@ class JobFailure:
 class JobExceptionInfo:
     """One root exception of a job's exception history (a failure that restarted or failed the job).
 
-    ``exception`` is Flink's ``exceptionName`` (``class: message``); ``timestamp_ms`` when it happened
-    (epoch milliseconds); the rest says where, when Flink knows it.
+    ``exception`` is Flink's ``exceptionName`` (the exception's class); ``stack_trace`` its rendering
+    (``class: message`` and the frames); ``timestamp_ms`` when it happened (epoch milliseconds); the rest
+    says where, when Flink knows it.
     """
 
     exception: str

@@ -15,7 +15,7 @@ from flink_operator.controllers.common.events import EventSpec
 from flink_operator.controllers.common.settings import ResourceSettings
 from flink_operator.controllers.sessionjob.deletion import SessionAvailability
 from flink_operator.controllers.sessionjob.session_view import SessionView
-from flink_operator.flink.service import CheckpointInfo, ClusterRef, JobSummary
+from flink_operator.flink.service import CheckpointInfo, ClusterRef, JobExceptionInfo, JobFailure, JobSummary
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,11 @@ class Facts:
     job_error: str | None = None
     checkpoint_checked: bool = False
     latest_checkpoint: CheckpointInfo | None = None
+    job_failure: JobFailure | None = None
+    """Why the job failed (asked for when it is first seen FAILED)."""
+    exceptions_since_ms: int | None = None
+    """The exception history was read for exceptions after this time (None: not read)."""
+    exceptions: tuple[JobExceptionInfo, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from pydantic import ValidationError
 from flink_operator.api import (
     FINALIZER_FLINK_SESSION_JOB,
     LABEL_CANARY,
+    FlinkJobState,
     FlinkSessionJob,
     FlinkSessionJobSpec,
     FlinkSessionJobStatus,
@@ -42,6 +43,12 @@ from flink_operator.api import (
 from flink_operator.config import Configuration, DefaultConfiguration
 from flink_operator.config import resource_options as ro
 from flink_operator.controllers.common.events import EventSpec
+from flink_operator.controllers.common.job_exceptions import (
+    ExceptionMark,
+    ExceptionMarks,
+    JobReporting,
+    should_read_exceptions,
+)
 from flink_operator.controllers.common.listener_bridge import ListenerBridge
 from flink_operator.controllers.common.settings import ResourceSettings
 from flink_operator.controllers.common.spec_diff import DiffType, diff_specs
@@ -56,7 +63,14 @@ from flink_operator.controllers.snapshot.controller import FLINK_STATE_SNAPSHOT
 from flink_operator.controllers.snapshot.job_hooks import JobSnapshotResult, JobSnapshots
 from flink_operator.controllers.snapshot.wiring import snapshot_watch
 from flink_operator.flink import config_builder
-from flink_operator.flink.service import ClusterRef, FlinkService, JobNotFoundError
+from flink_operator.flink.service import (
+    ClusterRef,
+    FlinkService,
+    JobExceptionInfo,
+    JobFailure,
+    JobNotFoundError,
+    JobSummary,
+)
 from flink_operator.runtime import (
     ControllerContext,
     ControllerSpec,
@@ -156,8 +170,12 @@ async def gather_facts(
     stateful: bool,
     change_pending: bool,
     deleting: bool,
+    exceptions: ExceptionMark | None = None,
+    exceptions_limit: int = 10,
 ) -> Facts:
-    """Ask the session cluster what the decision needs; never raises (a failing call is a fact)."""
+    """Ask the session cluster what the decision needs; never raises (a failing call is a fact).
+
+    `exceptions`: what was reported of the job's exception history so far (None: do not read it)."""
     state, detail = availability(view)
     # A session being deleted still answers while it waits for its session jobs: a job being deleted may
     # then cancel its job normally.
@@ -199,6 +217,9 @@ async def gather_facts(
             _log.info(
                 "Latest checkpoint of job %s on %s not available: %s", status.job_status.job_id, ref, error
             )
+    failure, since, found = await _failure_and_exceptions(
+        flink, ref, status, job, exceptions, exceptions_limit
+    )
     return Facts(
         session=session,
         session_detail=detail,
@@ -207,7 +228,43 @@ async def gather_facts(
         job_error=job_error,
         checkpoint_checked=checked,
         latest_checkpoint=checkpoint,
+        job_failure=failure,
+        exceptions_since_ms=since,
+        exceptions=found,
     )
+
+
+async def _failure_and_exceptions(
+    flink: FlinkService,
+    ref: ClusterRef,
+    status: FlinkSessionJobStatus,
+    job: JobSummary | None,
+    mark: ExceptionMark | None,
+    limit: int,
+) -> tuple[JobFailure | None, int | None, tuple[JobExceptionInfo, ...]]:
+    """A newly FAILED job's root cause, and its new exceptions when there may be some."""
+    if job is None:
+        return None, None, ()
+    failure = None
+    if job.state == FlinkJobState.FAILED.value and status.job_status.state is not FlinkJobState.FAILED:
+        try:
+            failure = await flink.job_failure(ref, job.job_id)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            _log.info("Failure cause of job %s on %s not available: %s", job.job_id, ref, _describe(error))
+    if mark is None or not should_read_exceptions(
+        status.job_status.state, job, modified_seen=mark.modified_ms
+    ):
+        return failure, None, ()
+    try:
+        found = await flink.job_exceptions(ref, job.job_id, since_ms=mark.reported_ms, limit=limit)
+    except asyncio.CancelledError:
+        raise
+    except Exception as error:
+        _log.info("Exceptions of job %s on %s not available: %s", job.job_id, ref, _describe(error))
+        return failure, None, ()
+    return failure, mark.reported_ms, tuple(found)
 
 
 async def perform(flink: FlinkService, cluster: ClusterRef, action: Action) -> object:
@@ -232,8 +289,21 @@ class FlinkSessionJobController:
         self.ctx = ctx
         self.deps = deps
         self._failures: dict[Request, int] = {}
+        self._exceptions = ExceptionMarks()
         if deps.bridge is not None:
             deps.bridge.bind(ctx.get)
+
+    def _exception_key(self, resource: FlinkSessionJob) -> str:
+        return resource.metadata.uid or f"{resource.namespace}/{resource.name}"
+
+    def _exceptions_reported(self, resource: FlinkSessionJob, context: SessionJobContext) -> None:
+        """The job's exception history was read and its events recorded: remember how far."""
+        facts = context.facts
+        if facts.exceptions_since_ms is None or facts.job is None:
+            return
+        key = self._exception_key(resource)
+        mark = self._exceptions.get(key, context.now_ms)
+        self._exceptions.read(key, mark, facts.job, facts.exceptions)
 
     async def reconcile(self, request: Request) -> Result:
         raw = self.ctx.get(request)
@@ -265,6 +335,7 @@ class FlinkSessionJobController:
             return Result.done()
         raw = await self._write(raw, step.status)
         await self._record(raw, resource, step.events)
+        self._exceptions_reported(resource, context)
         if step.action is None:
             requeue = step.requeue.after
             if step.settled and observed_snapshots is not None:
@@ -318,6 +389,7 @@ class FlinkSessionJobController:
         change_pending = status.reconciliation_status.state is ReconciliationState.UPGRADING or (
             reconciled is not None and diff_specs(reconciled, desired).type is not DiffType.IGNORE
         )
+        now_ms = int(self.deps.clock() * 1000)
         facts = await gather_facts(
             self.deps.flink,
             view,
@@ -325,10 +397,13 @@ class FlinkSessionJobController:
             stateful=_stateful(desired, reconciled),
             change_pending=change_pending,
             deleting=deleting,
+            exceptions=None if deleting else self._exceptions.get(self._exception_key(resource), now_ms),
+            exceptions_limit=settings.exception_events_limit,
         )
-        now_ms = int(self.deps.clock() * 1000)
         desired_mode = desired.job.upgrade_mode if desired.job is not None else None
-        observed = apply_observation(status, facts, now_ms=now_ms, desired_mode=desired_mode)
+        observed = apply_observation(
+            status, facts, now_ms=now_ms, desired_mode=desired_mode, reporting=JobReporting.of(settings)
+        )
         observed_status = observed.status
         events: tuple[EventSpec, ...] = observed.events
         snapshot_result: JobSnapshotResult[FlinkSessionJobStatus] | None = None
@@ -435,6 +510,7 @@ class FlinkSessionJobController:
                     message_key=event.message_key,
                     recurrence=Recurrence.ONCE if event.once else Recurrence.ALWAYS,
                     secret_values=secrets,
+                    annotations=event.annotations,
                 )
             except asyncio.CancelledError:
                 raise
@@ -452,6 +528,7 @@ class FlinkSessionJobController:
         if self.ctx.finalizers is not None:
             await self.ctx.finalizers.remove(raw)
         self.ctx.status.forget(ObjectKey(resource.namespace, resource.name))
+        self._exceptions.forget(self._exception_key(resource))
         if self.deps.snapshots is not None:
             self.deps.snapshots.forget(resource.metadata.uid or f"{resource.namespace}/{resource.name}")
         _log.info("FlinkSessionJob %s/%s: deleted", resource.namespace, resource.name)

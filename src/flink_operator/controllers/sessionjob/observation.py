@@ -9,7 +9,8 @@ observed status plus events:
   CANCELLING/CANCELED) the submission happened before a crash and is recorded as deployed — so a retry never
   submits a second job;
 * the job found: state, name, start time, `JobStatusChanged` events; CANCELED (or any end after CANCELLING)
-  marks the reconciled spec suspended; FAILED sets `status.error` and a Warning;
+  marks the reconciled spec suspended; FAILED sets `status.error` to the root cause and a Warning `Error`;
+  new root exceptions become `JobException` events (`common.job_exceptions`);
 * the job not found: Warning `Missing` "Job Not Found"; a stateless job is marked suspended (it is simply
   submitted again), a stateful one keeps DEPLOYED with `status.error` and job state RECONCILING;
 * a stopped job's latest retained checkpoint becomes the restore point of a stateful upgrade.
@@ -29,8 +30,9 @@ from flink_operator.api import (
     stored_job_state,
 )
 from flink_operator.controllers.common import events as ev
-from flink_operator.controllers.common import status_updates
+from flink_operator.controllers.common import job_exceptions, status_updates
 from flink_operator.controllers.common.events import Component, EventSpec, Reason
+from flink_operator.controllers.common.job_exceptions import JobReporting
 from flink_operator.controllers.sessionjob.context import Facts
 from flink_operator.controllers.sessionjob.deletion import SessionAvailability
 
@@ -94,10 +96,16 @@ def _upgraded(status: FlinkSessionJobStatus, facts: Facts) -> bool:
 
 
 def apply_observation(
-    status: FlinkSessionJobStatus, facts: Facts, *, now_ms: int, desired_mode: UpgradeMode | None = None
+    status: FlinkSessionJobStatus,
+    facts: Facts,
+    *,
+    now_ms: int,
+    desired_mode: UpgradeMode | None = None,
+    reporting: JobReporting | None = None,
 ) -> Observed:
     """The observed status; `desired_mode` is the spec's upgrade mode (a lost job is only resubmitted empty
-    when both it and the recorded mode are stateless: a first submission records stateless)."""
+    when both it and the recorded mode are stateless: a first submission records stateless); `reporting`
+    bounds failure messages and exception events."""
     reconciliation = status.reconciliation_status
     if reconciliation.last_reconciled_spec is None:
         return Observed(status)
@@ -120,7 +128,7 @@ def apply_observation(
         elif result.job_status.state is FlinkJobState.RUNNING:
             result.job_status.state = FlinkJobState.RECONCILING
         return Observed(result, tuple(events))
-    result = _found(result, facts, events, now_ms)
+    result = _found(result, facts, events, now_ms, reporting or JobReporting())
     return Observed(result, tuple(events))
 
 
@@ -144,7 +152,7 @@ def _not_found(
 
 
 def _found(
-    status: FlinkSessionJobStatus, facts: Facts, events: list[EventSpec], now_ms: int
+    status: FlinkSessionJobStatus, facts: Facts, events: list[EventSpec], now_ms: int, reporting: JobReporting
 ) -> FlinkSessionJobStatus:
     summary = facts.job
     assert summary is not None
@@ -172,9 +180,24 @@ def _found(
         ):
             status = status_updates.mark_reconciled_suspended(status)
         if observed is FlinkJobState.FAILED:
-            message = f"Job {summary.job_id} ({summary.name}) failed"
-            status.error = message
-            events.append(ev.warning(Reason.ERROR, Component.JOB, message))
+            status.error = job_exceptions.failed_job_error(
+                summary.job_id,
+                summary.name,
+                facts.job_failure,
+                max_length=reporting.max_error_length,
+                max_causes=reporting.max_causes,
+            )
+            events.append(job_exceptions.failed_job_event(summary.job_id, summary.name, facts.job_failure))
+    if facts.exceptions_since_ms is not None:
+        events.extend(
+            job_exceptions.exception_events(
+                facts.exceptions,
+                job_id=summary.job_id,
+                since_ms=facts.exceptions_since_ms,
+                limit=reporting.events_limit,
+                stacktrace_lines=reporting.stacktrace_lines,
+            )
+        )
     if observed.is_globally_terminal:
         _record_checkpoint(status, facts)
     status = status_updates.check_stable(status)

@@ -618,4 +618,5 @@ def _summary(job: JobOverview) -> JobSummary:
         state=job.state.value,
         start_time_ms=job.start_time if job.start_time >= 0 else None,
         end_time_ms=job.end_time if job.end_time >= 0 else None,
+        last_modification_ms=job.last_modification if job.last_modification > 0 else None,
     )

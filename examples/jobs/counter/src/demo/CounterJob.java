@@ -10,7 +10,10 @@
  * Only APIs present in both Flink 1.20 and 2.x are used, so one jar runs on both.
  *
  * Arguments (all optional): --sleepMs N (per record, default 10), --keys N (default 4),
- * --checkpointMs N (0 = leave it to the configuration, default 0), --printEvery N (default 100).
+ * --checkpointMs N (0 = leave it to the configuration, default 0), --printEvery N (default 100),
+ * --failEveryMs N (0 = never, default 0): every attempt of the counter throws N ms after it started, so the job
+ * keeps failing and restarting (as far as its restart strategy allows) while its state still progresses between
+ * failures; used to test how unhealthy jobs are handled.
  */
 package demo;
 
@@ -33,6 +36,7 @@ public final class CounterJob {
         long keys = longArg(args, "--keys", 4L);
         long checkpointMs = longArg(args, "--checkpointMs", 0L);
         long printEvery = longArg(args, "--printEvery", 100L);
+        long failEveryMs = longArg(args, "--failEveryMs", 0L);
         if (keys < 1) {
             throw new IllegalArgumentException("--keys must be at least 1, got " + keys);
         }
@@ -48,7 +52,7 @@ public final class CounterJob {
                 .name("throttle")
                 .uid("throttle")
                 .keyBy(new ModuloKey(keys))
-                .process(new Counter(printEvery))
+                .process(new Counter(printEvery, failEveryMs))
                 .name("counter")
                 .uid("counter")
                 .print()
@@ -106,16 +110,20 @@ public final class CounterJob {
     static final class Counter extends KeyedProcessFunction<Long, Long, String> {
         private static final long serialVersionUID = 1L;
         private final long printEvery;
+        private final long failEveryMs;
         private transient ValueState<Long> count;
         private transient volatile long maxCount;
         private transient volatile long firstCount;
+        private transient long openedAt;
 
-        Counter(long printEvery) {
+        Counter(long printEvery, long failEveryMs) {
             this.printEvery = printEvery;
+            this.failEveryMs = failEveryMs;
         }
 
         @Override
         public void open(OpenContext openContext) {
+            openedAt = System.currentTimeMillis();
             count = getRuntimeContext().getState(new ValueStateDescriptor<>("count", Long.class));
             getRuntimeContext().getMetricGroup().gauge("maxCount", (Gauge<Long>) () -> maxCount);
             getRuntimeContext().getMetricGroup().gauge("firstCount", (Gauge<Long>) () -> firstCount);
@@ -123,6 +131,10 @@ public final class CounterJob {
 
         @Override
         public void processElement(Long value, Context ctx, Collector<String> out) throws Exception {
+            if (failEveryMs > 0 && System.currentTimeMillis() - openedAt >= failEveryMs) {
+                throw new IllegalStateException(
+                        "injected failure " + failEveryMs + " ms after the counter started (--failEveryMs)");
+            }
             Long previous = count.value();
             long next = previous == null ? 1L : previous + 1L;
             count.update(next);
