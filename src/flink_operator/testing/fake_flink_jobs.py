@@ -2,11 +2,12 @@
 
 A fake job behaves like the example counter job (examples/jobs/counter) on real Flink: while all its tasks
 run it counts records at a steady rate (``--sleepMs`` in its program arguments sets it as the real
-throttling does), spread over ``--keys`` keys; its counts are part of every checkpoint and savepoint, and a
-job restored from one continues from them. Progress is exposed as the real job exposes it: the gauges
-``counter.maxCount`` (the largest per-key count a subtask produced since it started) and
-``counter.firstCount`` (the count of its first record since it started: 1 after a fresh start, more after
-a restore) of the vertex holding the counter.
+throttling does), spread over ``--keys`` keys (``--keys 0`` fails the job at start, as the real main()
+refuses it; ``--failEveryMs N`` makes every attempt fail N ms after it started); its counts are part of
+every checkpoint and savepoint, and a job restored from one continues from them. Progress is exposed as
+the real job exposes it: the gauges ``counter.maxCount`` (the largest per-key count a subtask produced
+since it started) and ``counter.firstCount`` (the count of its first record since it started: 1 after a
+fresh start, more after a restore) of the vertex holding the counter.
 
 State changes are scheduled on the shared timers of the server (see ``fake_flink_clock``): submission goes
 INITIALIZING -> CREATED -> RUNNING (vertices DEPLOYING -> RUNNING); cancel goes CANCELLING -> CANCELED;
@@ -257,6 +258,21 @@ class FakeJob:
         self._after(timing.initialize, lambda: self._initialized(timing))
 
     def _initialized(self, timing: FakeTiming) -> None:
+        keys = _arg(self.program_args, "--keys")
+        if keys is not None and keys.lstrip("-").isdigit() and int(keys) < 1:
+            # The counter job's main() refuses this before building the job; Flink reports a failed job.
+            message = f"--keys must be at least 1, got {int(keys)}"
+            cause = java_trace(
+                "java.lang.IllegalArgumentException",
+                message,
+                frames=("demo.CounterJob.main(CounterJob.java:37)",),
+            )
+            self._fail_terminally(
+                "org.apache.flink.client.program.ProgramInvocationException",
+                f"The main method caused an error: {message}",
+                cause=cause,
+            )
+            return
         if self.restore_from is not None:
             snapshot = self.host.snapshots.lookup(self.restore_from)
             if snapshot is None:
@@ -303,7 +319,28 @@ class FakeJob:
         self._set_vertices(ExecutionState.RUNNING)
         self._start_counting()
         self._schedule_periodic(timing)
+        self._schedule_failure(timing)
         self.host.job_changed(self)
+
+    def _schedule_failure(self, timing: FakeTiming) -> None:
+        """``--failEveryMs N``: every attempt of the counter throws N ms after it started."""
+        value = _arg(self.program_args, "--failEveryMs")
+        if value is None or not value.isdigit() or int(value) <= 0:
+            return
+        millis = int(value)
+        attempt = self.restarts
+
+        def fire() -> None:
+            if self.restarts != attempt or not self.all_running:
+                return
+            self.fail(
+                timing,
+                "java.lang.IllegalStateException",
+                f"injected failure {millis} ms after the counter started (--failEveryMs)",
+                recoverable=None,
+            )
+
+        self._after(millis / 1000, fire)
 
     def _schedule_periodic(self, timing: FakeTiming) -> None:
         interval = self.checkpoint_interval
