@@ -8,11 +8,9 @@
     await env.wait_job("job", lambda d: job_state(d) == "RUNNING")
     await env.close()
 
-`start_operator()` runs the FlinkSessionJob controller on a runtime manager (plugins with the default
-validator, listener bridge, snapshot support). Session clusters are deployed by `create_session` straight
-into the fake runtime, and their FlinkDeployment status is written as the FlinkDeployment controller would
-(JobManager READY, STABLE): these tests are about the session jobs. Timing options are shortened (see
-`FAST` and `SESSION_FAST`).
+`start_operator()` runs the real operator wiring (`flink_operator.app`): the FlinkDeployment controller
+deploys, redeploys and deletes the session clusters, the FlinkSessionJob controller handles the jobs. Timing
+options are shortened (see `FAST` and `SESSION_FAST`).
 """
 
 from __future__ import annotations
@@ -24,25 +22,13 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from lightkube import AsyncClient, KubeConfig
 from tests.support.operator_env import OperatorEnv, for_creation
 
-from flink_operator.api import FlinkSessionJob
-from flink_operator.config import DefaultConfiguration, load_declared_options
-from flink_operator.controllers.common.listener_bridge import ListenerBridge
-from flink_operator.controllers.sessionjob import (
-    FLINK_DEPLOYMENT,
-    FLINK_SESSION_JOB,
-    SessionJobControllerDeps,
-    session_job_controller_spec,
-)
-from flink_operator.controllers.snapshot.job_hooks import JobSnapshots
-from flink_operator.flink.service import ClusterRef, ClusterRequest, JobManagerStatus
-from flink_operator.plugins._host import PluginHost
-from flink_operator.runtime import EVENT, Manager, status_code
+from flink_operator.controllers.sessionjob import FLINK_DEPLOYMENT, FLINK_SESSION_JOB
+from flink_operator.flink.service import ClusterRef
+from flink_operator.runtime import EVENT, status_code
 from flink_operator.testing.fake_flink_jobs import FakeJob
 from flink_operator.testing.fake_runtime import FakeFlinkService
-from flink_operator.validation import DefaultValidator
 from kube_emulator import EmbeddedApiServer
 
 JSON = dict[str, Any]
@@ -142,44 +128,13 @@ class SessionJobEnv(OperatorEnv):
         service: Any = None,
     ) -> None:
         """`service`: what the operator calls (e.g. a `PausingFlink` around `flink`); default `flink`."""
-        super().__init__(api_server, directory, flink, {**SESSION_FAST, **(config or {})})
+        super().__init__(
+            api_server,
+            directory,
+            service if service is not None else flink,
+            {**SESSION_FAST, **(config or {})},
+        )
         self.fake = flink
-        self.service = service if service is not None else flink
-        self.handles: list[_ControllerHandle] = []
-
-    async def start_operator(self, identity: str = "operator-1") -> Any:
-        """The FlinkSessionJob controller on its own manager; returns a handle with `stop()` / `kill()`."""
-        load_declared_options()
-        configuration = DefaultConfiguration(values=dict(self.config))
-        plugins = PluginHost.load(self.config, default_validator=DefaultValidator(configuration), environ={})
-        client = AsyncClient(
-            config=KubeConfig.from_file(str(self.kubeconfig)), field_manager="flink-operator"
-        )
-        manager = Manager(
-            client,
-            configuration,
-            namespace="default",
-            identity=identity,
-            leader_election=False,
-            health_port=-1,
-        )
-        deps = SessionJobControllerDeps(
-            flink=self.service,
-            plugins=plugins,
-            bridge=ListenerBridge(plugins.listeners, FlinkSessionJob),
-            snapshots=JobSnapshots(self.service),
-        )
-        manager.add(session_job_controller_spec(deps))
-        await manager.start()
-        handle = _ControllerHandle(manager, plugins, client)
-        self.handles.append(handle)
-        return handle
-
-    async def close(self) -> None:
-        handles, self.handles = self.handles, []
-        for handle in handles:
-            await handle.stop()
-        await super().close()
 
     # ------------------------------------------------------------------ session clusters
 
@@ -190,68 +145,81 @@ class SessionJobEnv(OperatorEnv):
         namespace: str = "default",
         config: Mapping[str, str] | None = None,
         ready: bool = True,
+        within: float = 10.0,
     ) -> JSON:
+        """Create a session FlinkDeployment; with `ready`, wait until the operator has it READY and STABLE."""
         document = session_document(name, namespace=namespace, config=config)
         created = await self.kube.create(_deployment_kind(), for_creation(document), namespace)
-        ref = ClusterRef(namespace, name)
-        await self.fake.deploy_session_cluster(
-            ClusterRequest(
-                ref=ref,
-                flink_version="v2_3",
-                configuration=dict(document["spec"]["flinkConfiguration"]),
-                generation=int(created["metadata"].get("generation") or 1),
-            )
-        )
-        await self.write_session_status(name, "DEPLOYING", namespace=namespace)
         if ready:
-            await self.mark_session_ready(name, namespace=namespace)
+            return await self.wait_session(name, namespace=namespace, within=within)
         return created
 
-    async def mark_session_ready(
-        self, name: str, *, namespace: str = "default", within: float = 10.0
-    ) -> None:
-        """Wait until the fake JobManager answers, then record READY (as the FlinkDeployment controller)."""
-        ref = ClusterRef(namespace, name)
-        deadline = time.monotonic() + within
-        while (await self.fake.observe_jobmanager(ref)).status is not JobManagerStatus.READY:
-            if time.monotonic() >= deadline:
-                raise AssertionError(f"session {ref} not READY within {within:g} s")
-            await asyncio.sleep(0.02)
-        await self.write_session_status(name, "READY", namespace=namespace)
+    async def wait_session(
+        self, name: str, *, namespace: str = "default", generation: int | None = None, within: float = 10.0
+    ) -> JSON:
+        def ready(document: JSON | None) -> bool:
+            status = status_of(document)
+            if generation is not None and status.get("observedGeneration") != generation:
+                return False
+            return (
+                status.get("jobManagerDeploymentStatus") == "READY"
+                and status.get("lifecycleState") == "STABLE"
+            )
 
-    async def write_session_status(self, name: str, jm_status: str, *, namespace: str = "default") -> None:
-        current = await self.kube.get(_deployment_kind(), name, namespace)
-        spec = json.dumps(
-            {
-                "spec": current["spec"],
-                "resource_metadata": {"apiVersion": "flink.apache.org/v1beta1", "firstDeployment": False},
-            }
+        found = await self._wait(
+            _deployment_kind(), name, namespace, ready, within, "session READY and STABLE"
         )
-        status = {
-            "jobManagerDeploymentStatus": jm_status,
-            "lifecycleState": "STABLE" if jm_status == "READY" else "DEPLOYED",
-            "observedGeneration": current["metadata"].get("generation"),
-            "reconciliationStatus": {
-                "state": "DEPLOYED",
-                "lastReconciledSpec": spec,
-                **({"lastStableSpec": spec} if jm_status == "READY" else {}),
-            },
-            "jobStatus": {},
-        }
-        await self.kube.replace(_deployment_kind(), {**current, "status": status}, subresource="status")
+        assert found is not None
+        return found
 
-    async def kill_session_jobmanager(self, name: str, *, namespace: str = "default") -> None:
-        """The session JobManager dies; its FlinkDeployment shows it (as the observer would)."""
+    def kill_session_jobmanager(self, name: str, *, namespace: str = "default") -> None:
+        """The session JobManager process dies (the operator observes it)."""
         self.fake.kill_jobmanager(ClusterRef(namespace, name))
-        await self.write_session_status(name, "MISSING", namespace=namespace)
+
+    async def patch_session(self, name: str, spec: Mapping[str, Any], *, namespace: str = "default") -> JSON:
+        return await self.kube.patch(_deployment_kind(), name, namespace, {"spec": dict(spec)})
+
+    async def annotate_session(
+        self, name: str, annotations: Mapping[str, str], *, namespace: str = "default"
+    ) -> JSON:
+        return await self.kube.patch(
+            _deployment_kind(), name, namespace, {"metadata": {"annotations": dict(annotations)}}
+        )
 
     async def get_session(self, name: str, *, namespace: str = "default") -> JSON | None:
         return await self._get(_deployment_kind(), name, namespace)
 
     async def delete_session(self, name: str, *, namespace: str = "default") -> None:
-        """Delete the session FlinkDeployment (no finalizer here) and its cluster."""
         await self.kube.delete(_deployment_kind(), name, namespace)
-        await self.fake.delete_cluster(ClusterRef(namespace, name), delete_ha_data=True)
+
+    async def session_events(self, name: str, *, namespace: str = "default") -> list[JSON]:
+        return await self._events(name, "FlinkDeployment", namespace)
+
+    async def wait_session_events(
+        self,
+        name: str,
+        reason: str,
+        *,
+        text: str = "",
+        namespace: str = "default",
+        within: float = 10.0,
+    ) -> list[JSON]:
+        """The session's events with `reason` (and `text` in the message), once there is one: the status
+        is written before the events of the same step, so a test that saw the status waits for them."""
+        deadline = time.monotonic() + within
+        while True:
+            found = [
+                e
+                for e in await self.session_events(name, namespace=namespace)
+                if e.get("reason") == reason and text in (e.get("message") or "")
+            ]
+            if found:
+                return found
+            if time.monotonic() >= deadline:
+                raise AssertionError(
+                    f"{namespace}/{name}: no {reason} event with {text!r} within {within:g} s"
+                )
+            await asyncio.sleep(0.05)
 
     # ------------------------------------------------------------------ session jobs
 
@@ -312,13 +280,16 @@ class SessionJobEnv(OperatorEnv):
         await self._wait(target, name, namespace, lambda d: d is None, within, "deleted")
 
     async def job_events(self, name: str, *, namespace: str = "default") -> list[JSON]:
+        return await self._events(name, "FlinkSessionJob", namespace)
+
+    async def _events(self, name: str, kind: str, namespace: str) -> list[JSON]:
         _, raw = await self.kube.list_raw(EVENT, namespace)
         items = [json.loads(item) for item in raw]
         return [
             e
             for e in items
             if (e.get("involvedObject") or {}).get("name") == name
-            and (e.get("involvedObject") or {}).get("kind") == "FlinkSessionJob"
+            and (e.get("involvedObject") or {}).get("kind") == kind
         ]
 
     def live_jobs(self, session: str, *, namespace: str = "default") -> list[tuple[str, str]]:
@@ -373,28 +344,3 @@ class SessionJobEnv(OperatorEnv):
 
 def _deployment_kind() -> Any:
     return FLINK_DEPLOYMENT
-
-
-class _ControllerHandle:
-    def __init__(self, manager: Manager, plugins: PluginHost, client: AsyncClient) -> None:
-        self.manager = manager
-        self.plugins = plugins
-        self.client = client
-        self._stopped = False
-
-    async def stop(self) -> None:
-        if self._stopped:
-            return
-        self._stopped = True
-        await self.manager.stop()
-        await self.plugins.aclose()
-        await self.client.close()
-
-    async def kill(self) -> None:
-        """As if the process died: reconciles are cancelled where they are."""
-        if self._stopped:
-            return
-        self._stopped = True
-        await self.manager.kill()
-        await self.plugins.listeners.aclose(0.0)
-        await self.client.close()

@@ -1,5 +1,6 @@
 """Wiring the operator: configuration (+ live reload), plugins, the Flink runtime, the runtime manager (leader
-election, health) and the FlinkDeployment controller.
+election, health), the FlinkDeployment and the FlinkSessionJob controllers, and the FlinkStateSnapshot
+controller when its CRD is installed and snapshot resources are enabled.
 
 `start_operator(settings, kube_client=..., flink_service=...)` builds and starts everything and returns an
 `Operator` handle; `run_operator(...)` does the same and runs until SIGTERM/SIGINT (or `stop_event`), then
@@ -26,7 +27,7 @@ from pathlib import Path
 
 from lightkube import AsyncClient, KubeConfig
 
-from flink_operator.api import FlinkDeployment
+from flink_operator.api import FlinkDeployment, FlinkSessionJob
 from flink_operator.app.runtimes import ManagedFlinkService, create_flink_service, runs_on_kubernetes
 from flink_operator.config import ConfigReloader, load_declared_options
 from flink_operator.config.resource_options import SNAPSHOT_RESOURCE_ENABLED
@@ -35,6 +36,7 @@ from flink_operator.controllers.deployment.controller import (
     DeploymentControllerDeps,
     deployment_controller_spec,
 )
+from flink_operator.controllers.sessionjob import SessionJobControllerDeps, session_job_controller_spec
 from flink_operator.controllers.snapshot import (
     SnapshotControllerDeps,
     SnapshotListenerBridge,
@@ -218,6 +220,14 @@ async def start_operator(
             flink=flink_service, plugins=plugins, bridge=bridge, snapshots=job_snapshots
         )
         manager.add(deployment_controller_spec(deps, watch_jobmanagers=runs_on_kubernetes(flink_service)))
+        job_bridge: ListenerBridge[FlinkSessionJob] = ListenerBridge(plugins.listeners, FlinkSessionJob)
+        session_deps = SessionJobControllerDeps(
+            flink=flink_service,
+            plugins=plugins,
+            bridge=job_bridge,
+            snapshots=JobSnapshots(flink_service, crd_installed=crd_installed),
+        )
+        manager.add(session_job_controller_spec(session_deps, snapshot_watch_enabled=crd_installed))
         if crd_installed and configuration.get(SNAPSHOT_RESOURCE_ENABLED):
             snapshot_deps = SnapshotControllerDeps(
                 flink_service, plugins, SnapshotListenerBridge(plugins.listeners)

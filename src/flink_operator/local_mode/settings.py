@@ -36,6 +36,9 @@ LAPTOP_DEFAULTS: Mapping[str, str] = {
     "kubernetes.operator.health.probe.enabled": "false",
     "kubernetes.operator.dynamic.config.enabled": "false",
     "kubernetes.operator.local.memory-preset": "small",
+    # Session jobs may name the jars of the usrlib directory (`local:///opt/flink/usrlib/<file>`), as the
+    # examples do for the image; downloads stay https-only.
+    "kubernetes.operator.user.artifacts.allowed-schemes": "https;local",
     # Flink defaults of every local cluster (a resource's flinkConfiguration still wins): metrics in the
     # Web UI and REST follow the job within 2 s instead of 10 s.
     "metrics.fetcher.update-interval": "2 s",

@@ -252,7 +252,11 @@ class LeaderElector:
             renewed = False
             if remaining > 0:
                 try:
-                    renewed = await asyncio.wait_for(self.try_acquire_or_renew(), remaining)
+                    # Not `asyncio.wait_for`: on Python 3.11 it returns the result of a renewal that
+                    # completes as the loop is cancelled, losing the cancellation (the loop renewed on and
+                    # a shutdown waiting for it never finished).
+                    async with asyncio.timeout(remaining):
+                        renewed = await self.try_acquire_or_renew()
                 except asyncio.CancelledError:
                     raise
                 except Exception as error:

@@ -58,9 +58,8 @@ async def test_session_job_submit_upgrades_and_delete_on_real_flink(
                 "execution.checkpointing.dir": f"file://{state}/checkpoints",
                 "execution.checkpointing.savepoint-dir": f"file://{state}/savepoints",
             },
-            ready=False,
+            within=120,
         )
-        await env.mark_session_ready("session", within=120)
         url = flink.rest_url(ClusterRef("default", "session"))
         assert url is not None
 

@@ -45,31 +45,44 @@ async def test_savepoint_on_deletion_stops_with_a_savepoint(make_env: Any) -> No
 
 
 async def test_job_of_a_vanished_session_is_released_at_once(make_env: Any) -> None:
-    env = await make_env()
+    env = await make_env({"kubernetes.operator.session.deletion.block-on-session-jobs": "false"})
     await env.create_session("session")
     await _running(env)
     await env.delete_session("session")
+    await env.wait_gone("session", "session")
     await env.delete_job("job")
     await env.wait_gone("job", "job", within=2)
 
 
+NO_RECOVERY = {"kubernetes.operator.jm-deployment-recovery.enabled": "false"}
+
+
+async def _session_down(env: Any, name: str = "session") -> None:
+    env.kill_session_jobmanager(name)
+    await env.wait_job(
+        "job",
+        lambda d: "not ready (JobManager MISSING)" in str(d and d.get("status")),
+        what="the session is down",
+    )
+
+
 async def test_session_not_ready_without_ha_releases_at_once(make_env: Any) -> None:
-    env = await make_env()
+    env = await make_env(NO_RECOVERY)
     await env.create_session("session")
     await _running(env)
-    await env.kill_session_jobmanager("session")
+    await _session_down(env)
     await env.delete_job("job")
     await env.wait_gone("job", "job", within=2)
 
 
 async def test_session_not_ready_with_ha_is_waited_for_then_released_with_a_warning(make_env: Any) -> None:
-    env = await make_env()
+    env = await make_env(NO_RECOVERY)
     await env.create_session(
         "session",
         config={"high-availability.type": "kubernetes", "high-availability.storageDir": "file:///tmp/ha"},
     )
     jid = await _running(env)
-    await env.kill_session_jobmanager("session")
+    await _session_down(env)
     await env.delete_job("job")
     document = await env.get_job("job")
     assert document is not None, "with HA the job may come back: the operator waits for the session"
@@ -112,7 +125,7 @@ async def test_delete_kill_operator_and_resubmit(make_env: Any) -> None:
     first = await _running(env)
     await env.delete_job("job")
     await env.wait_gone("job", "job")
-    await env.handles[-1].kill()
+    await env.operators[-1].kill()
     await env.start_operator("operator-2")
     second = await _running(env)
     assert second != first

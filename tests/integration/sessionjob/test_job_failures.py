@@ -53,7 +53,12 @@ async def test_restarts_become_job_exception_events_and_a_failure_names_its_root
     assert error["message"] == "the input is corrupt", error_text(document)
     assert error["type"] == "org.apache.flink.runtime.JobException"
     assert error["throwableList"][0]["type"] == "java.lang.RuntimeException"
-    errors = [e for e in await env.job_events("job") if e["reason"] == "Error"]
+
+    async def error_events() -> list[dict[str, Any]]:
+        return [e for e in await env.job_events("job") if e["reason"] == "Error"]
+
+    # The status is written before the events of the same step.
+    errors = await _eventually(error_events, bool, "the Error event")
     assert [e["message"] for e in errors] == [f"Job {jid} (job) failed: the input is corrupt"]
 
 

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+from tests.support.conditions import until
 from tests.support.sessionjob_env import error_text, job_id, job_state, lifecycle, session_job
 
 from flink_operator.api import FINALIZER_FLINK_SESSION_JOB
@@ -13,6 +14,8 @@ from flink_operator.flink.service import ClusterRef
 from flink_operator.runtime.kinds import NAMESPACE
 
 pytestmark = pytest.mark.integration
+
+RECORDER = "tests.support.plugin_classes:RecordingListener"
 
 
 async def test_job_is_submitted_to_the_named_session_and_runs(make_env: Any) -> None:
@@ -76,7 +79,7 @@ async def test_job_waits_for_a_missing_session_then_runs(make_env: Any) -> None:
 
 
 async def test_job_waits_while_the_session_is_not_ready(make_env: Any) -> None:
-    env = await make_env()
+    env = await make_env(ready_delay=2.0)
     await env.create_session("session", ready=False)
     await env.create_job(session_job("job", "session"))
     await env.wait_job(
@@ -85,8 +88,7 @@ async def test_job_waits_while_the_session_is_not_ready(make_env: Any) -> None:
         what="the not-ready message",
     )
     assert env.all_jobs("session") == {}
-    await env.mark_session_ready("session")
-    await env.wait_running("job")
+    await env.wait_running("job", within=15)
     events = [e for e in await env.job_events("job") if e["reason"] == "SessionClusterNotReady"]
     assert len(events) == 1 and events[0]["type"] == "Normal"
 
@@ -107,7 +109,6 @@ async def test_a_failed_submission_is_retried_under_the_recorded_job_id(make_env
 
 async def test_invalid_session_job_is_reported_and_not_submitted(make_env: Any) -> None:
     env = await make_env()
-    await env.create_session("application-like", config={})
     bad = session_job("job", "session")
     bad["spec"]["job"]["jarURI"] = "ftp://example.com/job.jar"
     await env.create_session("session")
@@ -116,3 +117,33 @@ async def test_invalid_session_job_is_reported_and_not_submitted(make_env: Any) 
     assert lifecycle(document) == "FAILED"
     assert env.all_jobs("session") == {}
     assert "ValidationError" in [e["reason"] for e in await env.job_events("job")]
+
+
+async def test_listeners_hear_session_job_statuses_events_and_the_final_status(make_env: Any) -> None:
+    env = await make_env({"kubernetes.operator.plugins.listeners.recorder.class": RECORDER})
+    await env.create_session("session")
+    await env.create_job(session_job("job", "session"))
+    await env.wait_running("job")
+    operator = env.operators[-1]
+    recorder = next(p.instance for p in operator.plugins.plugins.listeners if p.name == "recorder")
+
+    def heard(method: str, check: Any) -> bool:
+        return any(m == method and check(ctx) for m, ctx in recorder.heard)
+
+    def lifecycle_of(ctx: Any) -> str | None:
+        state = ctx.new_status.lifecycle_state
+        return state.value if state is not None else None
+
+    await until(
+        lambda: heard("on_session_job_status_update", lambda c: lifecycle_of(c) == "STABLE"),
+        what="STABLE heard",
+    )
+    await until(
+        lambda: heard("on_session_job_event", lambda c: c.event.reason == "Submit"), what="Submit heard"
+    )
+    await env.delete_job("job")
+    await env.wait_gone("job", "job")
+    await until(
+        lambda: heard("on_session_job_status_update", lambda c: lifecycle_of(c) == "DELETED"),
+        what="DELETED heard",
+    )

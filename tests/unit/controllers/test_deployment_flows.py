@@ -112,14 +112,6 @@ async def test_unsupported_flink_version_is_reported_and_not_rescheduled() -> No
     assert "v1_14 is not supported" in driver.events[0].message
 
 
-async def test_session_clusters_are_refused_clearly() -> None:
-    driver = Driver.of()
-    driver.edit(lambda spec: spec.pop("job"))
-    step = await driver.reconcile()
-    assert step.action is None and step.requeue.after is None
-    assert "session clusters" in (error_message(driver.status.error) or "")
-
-
 # --------------------------------------------------------------------------------- validation
 
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.support.resource_builders import model, session_job, with_field
 
-from flink_operator.config import ConfigError
+from flink_operator.config import ConfigError, DefaultConfiguration
 from flink_operator.config import operator_options as op
 from flink_operator.local_mode.layout import DEFAULT_STATE_DIR, LocalPaths
 from flink_operator.local_mode.settings import (
@@ -17,6 +18,7 @@ from flink_operator.local_mode.settings import (
     parse_overrides,
     usrlib_dir,
 )
+from flink_operator.validation import ValidationContext, offline_resolver, validate_session_job
 
 pytestmark = pytest.mark.unit
 
@@ -60,6 +62,26 @@ def test_the_environment_is_a_layer(tmp_path: Path) -> None:
     loaded = operator_configuration(LocalOptions(state_dir=tmp_path), environ=environ)
     assert loaded.configuration.get(op.RECONCILE_INTERVAL).total_seconds() == 20
     assert "environment" in loaded.sources
+
+
+def test_session_jobs_may_name_usrlib_jars_without_an_option(tmp_path: Path) -> None:
+    loaded = operator_configuration(LocalOptions(state_dir=tmp_path), environ={})
+    context = ValidationContext(loaded, resolve_host=offline_resolver)
+
+    def problems(uri: str) -> list[str]:
+        document = with_field(session_job(), "spec.job.jarURI", uri)
+        return [str(p) for p in validate_session_job(model(document), None, context)]
+
+    assert problems("local:///opt/flink/usrlib/counter-job.jar") == []
+    assert any("scheme 'http' is not allowed" in p for p in problems("http://repo.example.com/job.jar"))
+    assert any("scheme 'file' is not allowed" in p for p in problems("file:///tmp/job.jar"))
+    upstream = ValidationContext(DefaultConfiguration(values={}), resolve_host=offline_resolver)
+    refused = validate_session_job(
+        model(with_field(session_job(), "spec.job.jarURI", "local:///opt/flink/usrlib/counter-job.jar")),
+        None,
+        upstream,
+    )
+    assert refused, "outside local mode the upstream default (https only) still applies"
 
 
 def test_overrides_are_key_value_pairs() -> None:

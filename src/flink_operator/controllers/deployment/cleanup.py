@@ -6,7 +6,8 @@ The finalizer `flinkdeployments.flink.apache.org/finalizer` holds the resource u
 2. with `kubernetes.operator.job.savepoint-on-deletion` and a running job: stop it with a savepoint
    (recorded in the status); if that fails, the failure is recorded and deletion goes on without one, so a
    broken job can never block the deletion;
-3. delete the cluster with its HA data (no process, no Kubernetes object left);
+3. delete the cluster with its HA data (no process, no Kubernetes object left); a session cluster first
+   waits for its session jobs and unmanaged jobs, bounded (`session_cleanup`);
 4. release the finalizer; lifecycle DELETED (listeners get this final status).
 
 Every step is repeatable: a crash between them repeats the delete (a no-op) and releases the finalizer.
@@ -24,7 +25,7 @@ from flink_operator.controllers.common import events as ev
 from flink_operator.controllers.common.errors import error_json, error_message
 from flink_operator.controllers.common.events import Component, EventSpec, Reason
 from flink_operator.controllers.common.reschedule import Requeue
-from flink_operator.controllers.deployment import transitions
+from flink_operator.controllers.deployment import session_cleanup, transitions
 from flink_operator.controllers.deployment.context import DeploymentContext
 from flink_operator.controllers.deployment.finishing import finish
 from flink_operator.controllers.deployment.requests import resource_configuration
@@ -48,6 +49,8 @@ def decide_cleanup(ctx: DeploymentContext) -> Step:
         *ctx.observation_events,
         ev.normal(Reason.CLEANUP, Component.OPERATOR, ev.MSG_CLEANUP_DEPLOYMENT, once=True),
     ]
+    if ctx.spec.job is None:
+        return session_cleanup.decide_session_cleanup(ctx, status, events)
     job_state = status.job_status.state
     jm = ctx.facts.jm
     savepoint_failed = MSG_SAVEPOINT_ON_DELETION_FAILED in (error_message(status.error) or "")

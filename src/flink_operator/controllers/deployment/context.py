@@ -22,8 +22,9 @@ from flink_operator.api import (
 from flink_operator.controllers.common.events import EventSpec
 from flink_operator.controllers.common.settings import ResourceSettings
 from flink_operator.controllers.deployment.observation import Facts
+from flink_operator.controllers.sessionjob.deletion import SessionDeletionSettings, SessionJobRef
 from flink_operator.flink.config_builder import OwnerInfo
-from flink_operator.flink.service import ClusterRef
+from flink_operator.flink.service import ClusterRef, JobSummary
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,15 @@ class DeploymentContext:
     reconciled_generation: int | None = None
     """Set when the current generation was rejected: the generation of the spec that is reconciled instead
     (upstream resets `metadata.generation` to `observedGeneration` in memory)."""
+    session_jobs: tuple[SessionJobRef, ...] = ()
+    """Session clusters: the FlinkSessionJobs that name this resource in `spec.deploymentName`."""
+    managed_job_ids: frozenset[str] = frozenset()
+    """Session clusters: the job ids those session jobs record (their jobs are not "unmanaged")."""
+    session_cluster_jobs: tuple[JobSummary, ...] | None = None
+    """Session clusters being deleted: every job the cluster knows (None: not asked or no answer)."""
+    session_deletion: SessionDeletionSettings = field(default_factory=SessionDeletionSettings)
+    force_deletion: bool = False
+    """`flink.apache.org/force-deletion: "true"`: delete without waiting for jobs."""
 
     @property
     def name(self) -> str:

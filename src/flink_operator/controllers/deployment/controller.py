@@ -47,8 +47,11 @@ from flink_operator.controllers.deployment.context import DeploymentContext
 from flink_operator.controllers.deployment.inputs import build_context
 from flink_operator.controllers.deployment.runtime_calls import perform
 from flink_operator.controllers.deployment.steps import Outcome
+from flink_operator.controllers.sessionjob.deletion import SessionJobRef
+from flink_operator.controllers.sessionjob.options import FORCE_DELETION_ANNOTATION
 from flink_operator.controllers.snapshot.controller import FLINK_STATE_SNAPSHOT
 from flink_operator.controllers.snapshot.job_hooks import JobSnapshotCall, JobSnapshotResult, JobSnapshots
+from flink_operator.controllers.snapshot.timestamps import from_k8s_time
 from flink_operator.controllers.snapshot.wiring import snapshot_watch
 from flink_operator.flink.service import FlinkService
 from flink_operator.runtime import (
@@ -59,6 +62,7 @@ from flink_operator.runtime import (
     Request,
     Result,
     Watch,
+    map_by_field,
     map_to_owner,
 )
 
@@ -68,6 +72,7 @@ SnapshotWork = tuple[JobSnapshotCall[FlinkDeploymentStatus], JobSnapshotResult[F
 
 FLINK_DEPLOYMENT = Kind.custom("flink.apache.org", "v1beta1", "FlinkDeployment", "flinkdeployments")
 JOBMANAGER_DEPLOYMENT = Kind("apps", "v1", "Deployment", "deployments")
+FLINK_SESSION_JOB = Kind.custom("flink.apache.org", "v1beta1", "FlinkSessionJob", "flinksessionjobs")
 JSON = dict[str, Any]
 
 
@@ -234,15 +239,45 @@ class FlinkDeploymentController:
         report = await self.deps.plugins.validators.validate_deployment(resource)
         validation_error = None if report.ok else report.describe()
         mutated = await self.deps.plugins.mutators.mutate_deployment(resource)
+        now_ms = int(self.deps.clock() * 1000)
+        session_jobs, managed = self._session_jobs(resource, now_ms)
+        annotations = resource.metadata.annotations or {}
         return await build_context(
             resource,
             desired=mutated.resource.spec,
             validation_error=validation_error,
             flink=self.deps.flink,
             configuration=self.ctx.configuration,
-            now_ms=int(self.deps.clock() * 1000),
+            now_ms=now_ms,
             new_id=self.deps.new_id,
+            session_jobs=session_jobs,
+            managed_job_ids=managed,
+            force_deletion=annotations.get(FORCE_DELETION_ANNOTATION, "").lower() == "true",
         )
+
+    def _session_jobs(
+        self, resource: FlinkDeployment, now_ms: int
+    ) -> tuple[tuple[SessionJobRef, ...], frozenset[str]]:
+        """The FlinkSessionJobs naming this (session) deployment, and the job ids they record."""
+        if resource.spec.job is not None:
+            return (), frozenset()
+        try:
+            store = self.ctx.store_for(FLINK_SESSION_JOB)
+        except KeyError:
+            return (), frozenset()
+        refs: list[SessionJobRef] = []
+        ids: set[str] = set()
+        for cached in store.objects(resource.namespace):
+            document = cached.decode()
+            if (document.get("spec") or {}).get("deploymentName") != resource.name:
+                continue
+            started = from_k8s_time(cached.deletion_timestamp)
+            deleting_for = max((now_ms - started) / 1000, 0.0) if started is not None else 0.0
+            refs.append(SessionJobRef(cached.name, cached.deletion_timestamp is not None, deleting_for))
+            job_id = ((document.get("status") or {}).get("jobStatus") or {}).get("jobId")
+            if isinstance(job_id, str) and job_id:
+                ids.add(job_id)
+        return tuple(sorted(refs, key=lambda r: r.name)), frozenset(ids)
 
     # ------------------------------------------------------------------------------------ the outputs
 
@@ -321,18 +356,17 @@ def deployment_controller_spec(
 ) -> ControllerSpec:
     """The runtime registration of the FlinkDeployment controller.
 
-    Primary: FlinkDeployments, with upstream's finalizer. Secondary watches: the job's FlinkStateSnapshots
+    Primary: FlinkDeployments, with upstream's finalizer. Secondary watches: FlinkSessionJobs, mapped to the
+    session cluster they name (a session being deleted waits for them); the job's FlinkStateSnapshots
     (when the CRD is installed) and, with `watch_jobmanagers` (clusters on Kubernetes), the JobManager
     Deployments (`component=jobmanager`), mapped to the FlinkDeployment that owns them, so a JobManager
     becoming available or failing is seen at once rather than at the next progress check.
     """
     bridge = deps.bridge
     snapshots = deps.snapshots
-    watches = (
-        [snapshot_watch(JobKind.FLINK_DEPLOYMENT)]
-        if snapshots is not None and snapshots.crd_installed
-        else []
-    )
+    watches = [Watch(FLINK_SESSION_JOB, map_by_field("spec", "deploymentName"))]
+    if snapshots is not None and snapshots.crd_installed:
+        watches.append(snapshot_watch(JobKind.FLINK_DEPLOYMENT))
     if watch_jobmanagers:
         to_owner = map_to_owner(FLINK_DEPLOYMENT)
         watches.append(Watch(JOBMANAGER_DEPLOYMENT, to_owner, label_selector="component=jobmanager"))

@@ -24,8 +24,11 @@ from flink_operator.controllers.common.settings import ResourceSettings
 from flink_operator.controllers.common.spec_diff import DiffType, diff_specs
 from flink_operator.controllers.deployment.context import DeploymentContext
 from flink_operator.controllers.deployment.observation import apply_observation
-from flink_operator.controllers.deployment.runtime_calls import gather_facts
-from flink_operator.flink.service import ClusterRef, FlinkService
+from flink_operator.controllers.deployment.runtime_calls import gather_facts, list_session_jobs
+from flink_operator.controllers.deployment.session_observation import observe_session
+from flink_operator.controllers.sessionjob.deletion import SessionDeletionSettings, SessionJobRef
+from flink_operator.controllers.sessionjob.options import session_deletion_settings
+from flink_operator.flink.service import ClusterRef, FlinkService, JobManagerStatus
 
 _log = logging.getLogger(__name__)
 
@@ -68,7 +71,12 @@ async def build_context(
     configuration: DefaultConfiguration,
     now_ms: int,
     new_id: Callable[[], str],
+    session_jobs: tuple[SessionJobRef, ...] = (),
+    managed_job_ids: frozenset[str] = frozenset(),
+    force_deletion: bool = False,
 ) -> DeploymentContext:
+    """`session_jobs` / `managed_job_ids`: for a session cluster, the FlinkSessionJobs naming it and the job
+    ids they record; `force_deletion`: the force-deletion annotation is set."""
     status = resource.status
     defaults, settings = resource_settings(configuration, resource, desired)
     reconciled = reconciled_spec(status)
@@ -90,9 +98,17 @@ async def build_context(
         stateful=stateful,
         change_pending=change_pending,
     )
-    observed = apply_observation(
-        status, facts, now_ms=now_ms, max_error_length=settings.exception_field_max_length
-    )
+    session = desired.job is None and (reconciled is None or reconciled.job is None)
+    deleting = resource.metadata.deletion_timestamp is not None
+    if session:
+        observed = observe_session(status, facts, max_error_length=settings.exception_field_max_length)
+    else:
+        observed = apply_observation(
+            status, facts, now_ms=now_ms, max_error_length=settings.exception_field_max_length
+        )
+    cluster_jobs = None
+    if session and deleting and facts.jm is not None and facts.jm.status is JobManagerStatus.READY:
+        cluster_jobs = await list_session_jobs(flink, ClusterRef(resource.namespace, resource.name))
     return DeploymentContext(
         resource=resource,
         observed=observed.status,
@@ -106,4 +122,22 @@ async def build_context(
         facts=facts,
         observation_events=observed.events,
         deployment_in_progress=observed.deployment_in_progress,
+        session_jobs=session_jobs,
+        managed_job_ids=managed_job_ids,
+        session_cluster_jobs=cluster_jobs,
+        session_deletion=_session_deletion(configuration, resource, desired),
+        force_deletion=force_deletion,
     )
+
+
+def _session_deletion(
+    configuration: DefaultConfiguration, resource: FlinkDeployment, spec: FlinkDeploymentSpec
+) -> SessionDeletionSettings:
+    if spec.job is not None:
+        return SessionDeletionSettings()
+    version = spec.flink_version.value if spec.flink_version is not None else None
+    try:
+        effective = configuration.effective(resource.namespace, version, spec.flink_configuration)
+    except ValueError:
+        return SessionDeletionSettings()
+    return session_deletion_settings(Configuration(effective))

@@ -14,6 +14,8 @@ one step to take. The route, in upstream's order:
 7. otherwise other changes: leftover cluster of a suspended job, failed-job restart, JobManager recovery,
    JobManager TTL after the job ended.
 
+Session clusters (no `spec.job`) take `session.decide_session` after step 3.
+
 Mutator results (`ctx.spec`) are used for the decision and recorded in `lastReconciledSpec`; they are never
 written to the resource's spec (the same rule upstream applies to the autoscaler).
 """
@@ -43,16 +45,12 @@ from flink_operator.controllers.common.events import Component, EventSpec, Reaso
 from flink_operator.controllers.common.reschedule import Requeue
 from flink_operator.controllers.common.spec_diff import DiffType, SpecDiff, diff_specs
 from flink_operator.controllers.common.upgrade import JobUpgrade, SuspendMode, UpgradeInputs, job_upgrade
-from flink_operator.controllers.deployment import cleanup, transitions
+from flink_operator.controllers.deployment import cleanup, session, transitions
 from flink_operator.controllers.deployment.context import DeploymentContext
 from flink_operator.controllers.deployment.finishing import failure_outcome, finish, requeue_for, wait_step
 from flink_operator.controllers.deployment.requests import resource_configuration, user_job_id
 from flink_operator.controllers.deployment.steps import DeleteCluster, Outcome, Step
 from flink_operator.flink import config_builder
-
-MSG_SESSION_UNSUPPORTED = (
-    "FlinkDeployments without spec.job (session clusters) are not supported by this operator version yet"
-)
 
 
 def decide(ctx: DeploymentContext) -> Step:
@@ -89,7 +87,7 @@ def decide(ctx: DeploymentContext) -> Step:
         ctx = replace(ctx, reconciled_generation=status.observed_generation or ctx.resource_generation)
 
     if spec.job is None:
-        return _unsupported_session(ctx, status, events)
+        return session.decide_session(ctx, status, spec, events)
 
     if reconciliation.last_reconciled_spec is None:
         if spec.job.state is JobState.SUSPENDED:
@@ -182,14 +180,6 @@ def _unreadable(ctx: DeploymentContext, status: FlinkDeploymentStatus, events: l
     status.error = error_json(RECONCILIATION_ERROR_TYPE, message)
     events.append(ev.warning(Reason.ERROR, Component.OPERATOR, message))
     return wait_step(ctx, status, events, note=message, requeue=Requeue(ctx.settings.reconcile_interval))
-
-
-def _unsupported_session(
-    ctx: DeploymentContext, status: FlinkDeploymentStatus, events: list[EventSpec]
-) -> Step:
-    status.error = error_json(RECONCILIATION_ERROR_TYPE, MSG_SESSION_UNSUPPORTED)
-    events.append(ev.warning(Reason.ERROR, Component.OPERATOR, MSG_SESSION_UNSUPPORTED))
-    return wait_step(ctx, status, events, note="session cluster", requeue=Requeue.never())
 
 
 def _restore_mode(spec: FlinkDeploymentSpec, reconciled: FlinkDeploymentSpec) -> UpgradeMode:

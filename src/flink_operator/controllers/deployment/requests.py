@@ -90,6 +90,39 @@ def cluster_request(
     )
 
 
+def session_request(
+    spec: FlinkDeploymentSpec,
+    *,
+    ref: ClusterRef,
+    defaults: Mapping[str, str],
+    generation: int,
+    owner: OwnerInfo | None = None,
+    manage_ingress: bool = False,
+) -> ClusterRequest:
+    """The request that deploys `spec` as a session cluster; raises `ConfigBuildError`.
+
+    `manage_ingress` as for `cluster_request`."""
+    assert spec.job is None, "session clusters have no job"
+    assert spec.flink_version is not None, "the version check comes first"
+    built = config_builder.build_flink_configuration(
+        spec, name=ref.name, namespace=ref.namespace, base=defaults, generation=generation, owner=owner
+    )
+    task_manager = spec.task_manager
+    return ClusterRequest(
+        ref=ref,
+        flink_version=spec.flink_version.value,
+        configuration=built.configuration,
+        generation=generation,
+        ha_enabled=config_builder.ha_enabled(built.configuration),
+        taskmanager_replicas=task_manager.replicas if task_manager is not None else None,
+        jobmanager_pod_template=built.jobmanager_template,
+        taskmanager_pod_template=built.taskmanager_template,
+        log_files=built.log_files,
+        ingress=ingress_document(spec) if manage_ingress else None,
+        manage_ingress=manage_ingress,
+    )
+
+
 def ingress_document(spec: FlinkDeploymentSpec) -> dict[str, Any] | None:
     """`spec.ingress` as the JSON the resource holds (None when the spec has none)."""
     return spec.ingress.to_dict() if spec.ingress is not None else None

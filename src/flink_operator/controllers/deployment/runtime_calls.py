@@ -13,7 +13,7 @@ import logging
 from flink_operator.api import FlinkDeploymentStatus
 from flink_operator.controllers.deployment.observation import Facts, follow_ups, wants_jobmanager
 from flink_operator.controllers.deployment.steps import Action, CancelJob, DeleteCluster, DeployCluster
-from flink_operator.flink.service import ClusterRef, FlinkService
+from flink_operator.flink.service import ClusterRef, FlinkService, JobSummary
 
 _log = logging.getLogger(__name__)
 
@@ -96,6 +96,8 @@ async def perform(flink: FlinkService, ref: ClusterRef, action: Action) -> objec
     if isinstance(action, DeployCluster):
         # The intent was persisted first, so removing a leftover cluster here is part of the same step.
         await flink.delete_cluster(ref, delete_ha_data=action.delete_ha_data)
+        if action.request.job is None:
+            return await flink.deploy_session_cluster(action.request)
         return await flink.deploy_application_cluster(action.request)
     if isinstance(action, CancelJob):
         return await flink.cancel_job(
@@ -110,3 +112,14 @@ async def perform(flink: FlinkService, ref: ClusterRef, action: Action) -> objec
         await flink.delete_cluster(ref, delete_ha_data=action.delete_ha_data)
         return None
     raise TypeError(f"unknown action {action!r}")
+
+
+async def list_session_jobs(flink: FlinkService, ref: ClusterRef) -> tuple[JobSummary, ...] | None:
+    """Every job a session cluster knows; None when its REST API does not answer."""
+    try:
+        return tuple(await flink.list_jobs(ref))
+    except asyncio.CancelledError:
+        raise
+    except Exception as error:
+        _log.info("Jobs of %s not available: %s", ref, _describe(error))
+        return None

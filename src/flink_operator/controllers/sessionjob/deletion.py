@@ -153,6 +153,16 @@ def session_job_cleanup(inputs: JobCleanupInputs) -> JobCleanup:
 
 
 @dataclass(frozen=True)
+class SessionDeletionSettings:
+    """The options of a session cluster's deletion (seconds for durations)."""
+
+    block_on_session_jobs: bool = True
+    block_on_unmanaged_jobs: bool = True
+    job_cancel_timeout: float = 300.0
+    unmanaged_jobs_timeout: float = 300.0
+
+
+@dataclass(frozen=True)
 class SessionJobRef:
     """A FlinkSessionJob that names the session cluster."""
 

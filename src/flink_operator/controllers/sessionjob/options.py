@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flink_operator.config import declare
+from flink_operator.config import Configuration, declare
+from flink_operator.config import resource_options as ro
 from flink_operator.config.option import Scope
 from flink_operator.config.values import DURATION
+from flink_operator.controllers.sessionjob.deletion import SessionDeletionSettings
 
 DOCS_SECTION = "Session clusters and session jobs"
 
@@ -44,3 +46,17 @@ SESSION_UNMANAGED_JOBS_TIMEOUT = declare(
     scope=Scope.DYNAMIC,
     upstream_default="(none: upstream waits forever)",
 )
+
+
+def session_deletion_settings(configuration: Configuration) -> SessionDeletionSettings:
+    """The deletion options of a session cluster from its effective configuration (defaults for values
+    that cannot be read: the validator reports them)."""
+    try:
+        return SessionDeletionSettings(
+            block_on_session_jobs=configuration.get(ro.SESSION_DELETION_BLOCK_ON_SESSION_JOBS),
+            block_on_unmanaged_jobs=configuration.get(ro.SESSION_DELETION_BLOCK_ON_UNMANAGED_JOBS),
+            job_cancel_timeout=configuration.get(SESSION_JOB_CANCEL_TIMEOUT).total_seconds(),
+            unmanaged_jobs_timeout=configuration.get(SESSION_UNMANAGED_JOBS_TIMEOUT).total_seconds(),
+        )
+    except ValueError:
+        return SessionDeletionSettings()
