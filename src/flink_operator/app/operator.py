@@ -45,6 +45,7 @@ from flink_operator.controllers.snapshot import (
 from flink_operator.controllers.snapshot.job_hooks import JobSnapshots
 from flink_operator.controllers.snapshot.wiring import snapshot_crd_installed
 from flink_operator.flink.service import FlinkService
+from flink_operator.metrics import OperatorMetrics
 from flink_operator.plugins._host import PluginHost
 from flink_operator.runtime import (
     KubeApi,
@@ -102,6 +103,7 @@ class Operator:
     _reload_task: asyncio.Task[None] | None = None
     _stopped: bool = field(default=False)
     webhook: WebhookServer | None = None
+    metrics: OperatorMetrics | None = None
 
     @property
     def health_port(self) -> int | None:
@@ -128,6 +130,8 @@ class Operator:
     async def _release(self, listener_grace: float) -> None:
         if self.webhook is not None:
             await self.webhook.stop()
+        if self.metrics is not None:
+            await self.metrics.stop()
         if self._reload_task is not None:
             self._reload_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -178,6 +182,7 @@ async def start_operator(
     load_declared_options()
     reloader = reloader or ConfigReloader(environ=settings.environ, path=settings.config_file)
     configuration = reloader.current.configuration
+    metrics = OperatorMetrics.from_configuration(configuration)
     client = kube_client or _kube_client(settings)
     owned_flink: ManagedFlinkService | None = None
     plugins: PluginHost | None = None
@@ -188,6 +193,7 @@ async def start_operator(
             default_validator=DefaultValidator(lambda: reloader.current),
             kubernetes_client=client,
             environ=settings.environ,
+            registry=metrics.registry,
         )
         _log.info(
             "Plugins: validators %s, mutators %s, listeners %s",
@@ -233,11 +239,14 @@ async def start_operator(
                 flink_service, plugins, SnapshotListenerBridge(plugins.listeners)
             )
             manager.add(snapshot_controller_spec(snapshot_deps))
+        metrics.install(manager)
         if settings.webhook:
             webhook = WebhookServer.from_config(plugins, configuration, client, namespace=settings.namespace)
             await webhook.start()
+        await metrics.start()
         await manager.start()
     except BaseException:
+        await metrics.stop()
         if webhook is not None:
             await webhook.stop()
         if plugins is not None:
@@ -259,6 +268,7 @@ async def start_operator(
         _owned_flink=owned_flink,
         _reload_task=reload_task,
         webhook=webhook,
+        metrics=metrics,
     )
 
 
