@@ -62,6 +62,21 @@ class Session:
         return job_id
 
 
+async def checkpoint_after_counting(session: Session, job_id: str) -> None:
+    """Wait for the job to count and then for a checkpoint triggered after that: it holds a count for every
+    key (one taken while the job was starting may not, and a job restored from it starts some key at 1)."""
+    service, ref = session.service, session.ref
+    await wait_count_at_least(session.rest, job_id, 10)
+    before = await service.latest_checkpoint(ref, job_id)
+
+    async def a_later_checkpoint() -> bool | None:
+        latest = await service.latest_checkpoint(ref, job_id)
+        newer = latest is not None and (before is None or latest.checkpoint_id > before.checkpoint_id + 1)
+        return True if newer else None
+
+    await wait_until(a_later_checkpoint, within=60, what=f"a checkpoint of job {job_id} after it counted")
+
+
 @pytest_asyncio.fixture(scope="module", loop_scope="module", params=VERSIONS)
 async def session(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -151,8 +166,7 @@ async def test_checkpoint_savepoint_stop_and_resume_keep_counting(session: Sessi
 async def test_last_state_cancel_keeps_a_checkpoint_to_restore_from(session: Session) -> None:
     service, ref = session.service, session.ref
     job_id = await session.submit()
-    await wait_count_at_least(session.rest, job_id, 10)
-    await wait_until(lambda: service.latest_checkpoint(ref, job_id), within=60, what="a periodic checkpoint")
+    await checkpoint_after_counting(session, job_id)
 
     result = await service.cancel_job(ref, job_id, SuspendMode.LAST_STATE)
     assert result.final_state == "CANCELED" and result.checkpoint_path
@@ -167,7 +181,7 @@ async def test_last_state_cancel_keeps_a_checkpoint_to_restore_from(session: Ses
 async def test_in_place_rescale_with_the_adaptive_scheduler(session: Session) -> None:
     service, ref = session.service, session.ref
     job_id = await session.submit(parallelism=1)
-    await wait_count_at_least(session.rest, job_id, 10)
+    await checkpoint_after_counting(session, job_id)
     vertices = [v.id for v in (await session.rest.job_details(job_id)).vertices]
 
     await service.rescale_job(ref, job_id, {vertex: 2 for vertex in vertices})
