@@ -204,6 +204,7 @@ class Driver:
                 ResourceLifecycleState.STABLE,
                 ResourceLifecycleState.SUSPENDED,
                 ResourceLifecycleState.FAILED,
+                ResourceLifecycleState.ROLLED_BACK,
             )
         )
 

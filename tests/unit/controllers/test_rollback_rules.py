@@ -9,7 +9,7 @@ import pytest
 from tests.support.deployment_driver import deployment_document
 
 from flink_operator.api import FlinkDeploymentSpec, ReconciliationState, UpgradeMode
-from flink_operator.controllers.deployment.rollback import (
+from flink_operator.controllers.deployment.rollback_rules import (
     RollbackInputs,
     RollbackPlan,
     Verdict,

@@ -8,7 +8,9 @@ One reconcile, for one key (the runtime never runs two at once for a key):
    result is what gets deployed and recorded in lastReconciledSpec; the resource's spec is never written);
 3. gather facts from the FlinkService and apply them to the status (`observation.apply_observation`);
 4. `decide` (pure) -> a `Step`;
-5. write the step's status (the intent: resourceVersion-locked, skipped when unchanged), record its events;
+5. write the step's status (the intent: resourceVersion-locked, skipped when unchanged), record its events
+   (then remember how far the job's exception history was reported), remove the one-shot annotations the
+   decision consumed (cancel-deploy);
 6. perform its action, if any; compute the outcome (pure), write it, record its events;
 7. on deletion, release the finalizer and tell listeners about the final (DELETED) status;
 8. return when to look again.
@@ -40,6 +42,7 @@ from flink_operator.api import (
     ReconciliationState,
 )
 from flink_operator.controllers.common.events import EventSpec
+from flink_operator.controllers.common.job_exceptions import ExceptionMarks
 from flink_operator.controllers.common.listener_bridge import ListenerBridge
 from flink_operator.controllers.common.settings import ResourceSettings
 from flink_operator.controllers.deployment import planner
@@ -97,6 +100,7 @@ class FlinkDeploymentController:
         self.ctx = ctx
         self.deps = deps
         self._failures: dict[Request, int] = {}
+        self._exceptions = ExceptionMarks()
         if deps.bridge is not None:
             deps.bridge.bind(ctx.get)
 
@@ -129,6 +133,9 @@ class FlinkDeploymentController:
         _log.debug("FlinkDeployment %s: %s", request, step.note)
         raw = await self._write(raw, step.status)
         await self._record(raw, resource, step.events)
+        self._exceptions_reported(resource, context)
+        if step.clear_annotations:
+            raw = await self._clear_annotations(raw, resource, step.clear_annotations)
         if step.action is None:
             requeue = step.requeue.after
             return await self._trigger_snapshots(raw, resource, step.status, requeue, snapshot_work)
@@ -165,6 +172,33 @@ class FlinkDeploymentController:
         if retry and settings is not None:
             return Result.after(settings.retry_delay(retry))
         return Result(outcome.requeue.after)
+
+    def _exception_key(self, resource: FlinkDeployment) -> str:
+        return resource.metadata.uid or f"{resource.namespace}/{resource.name}"
+
+    def _exceptions_reported(self, resource: FlinkDeployment, context: DeploymentContext) -> None:
+        """The job's exception history was read and its events recorded: remember how far."""
+        facts = context.facts
+        if facts.exceptions_since_ms is None or facts.job is None:
+            return
+        key = self._exception_key(resource)
+        mark = self._exceptions.get(key, context.now_ms)
+        self._exceptions.read(key, mark, facts.job, facts.exceptions)
+
+    async def _clear_annotations(self, raw: JSON, resource: FlinkDeployment, keys: tuple[str, ...]) -> JSON:
+        """Remove one-shot request annotations the decision consumed (merge patch; idempotent)."""
+        patch = {"metadata": {"annotations": dict.fromkeys(keys)}}
+        try:
+            patched = await self.ctx.api.patch(FLINK_DEPLOYMENT, resource.name, resource.namespace, patch)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            # The decision is recorded in the status already; the next reconcile finds nothing to act on.
+            _log.warning(
+                "Removing annotations %s of %s/%s failed: %s", keys, resource.namespace, resource.name, error
+            )
+            return raw
+        return self.ctx.status.observe(patched)
 
     # ------------------------------------------------------------------------------------ snapshots
 
@@ -242,6 +276,7 @@ class FlinkDeploymentController:
         now_ms = int(self.deps.clock() * 1000)
         session_jobs, managed = self._session_jobs(resource, now_ms)
         annotations = resource.metadata.annotations or {}
+        exceptions = self._exceptions.get(self._exception_key(resource), now_ms)
         return await build_context(
             resource,
             desired=mutated.resource.spec,
@@ -253,6 +288,7 @@ class FlinkDeploymentController:
             session_jobs=session_jobs,
             managed_job_ids=managed,
             force_deletion=annotations.get(FORCE_DELETION_ANNOTATION, "").lower() == "true",
+            exceptions=exceptions,
         )
 
     def _session_jobs(
@@ -321,6 +357,7 @@ class FlinkDeploymentController:
         if self.ctx.finalizers is not None:
             await self.ctx.finalizers.remove(raw)
         self.ctx.status.forget(_key(raw))
+        self._exceptions.forget(self._exception_key(resource))
         if self.deps.snapshots is not None:
             self.deps.snapshots.forget(resource.metadata.uid or f"{resource.namespace}/{resource.name}")
         _log.info("FlinkDeployment %s/%s: deleted", resource.namespace, resource.name)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 
 from flink_operator.api import (
     FlinkDeployment,
@@ -20,9 +21,12 @@ from flink_operator.api import (
     read_spec,
 )
 from flink_operator.config import Configuration, DefaultConfiguration
+from flink_operator.controllers.common.job_exceptions import REPORT_WINDOW_MS, ExceptionMark
 from flink_operator.controllers.common.settings import ResourceSettings
 from flink_operator.controllers.common.spec_diff import DiffType, diff_specs
+from flink_operator.controllers.deployment import rollback_rules
 from flink_operator.controllers.deployment.context import DeploymentContext
+from flink_operator.controllers.deployment.job_facts import job_details, observe_options
 from flink_operator.controllers.deployment.observation import apply_observation
 from flink_operator.controllers.deployment.runtime_calls import gather_facts, list_session_jobs
 from flink_operator.controllers.deployment.session_observation import observe_session
@@ -74,9 +78,11 @@ async def build_context(
     session_jobs: tuple[SessionJobRef, ...] = (),
     managed_job_ids: frozenset[str] = frozenset(),
     force_deletion: bool = False,
+    exceptions: ExceptionMark | None = None,
 ) -> DeploymentContext:
     """`session_jobs` / `managed_job_ids`: for a session cluster, the FlinkSessionJobs naming it and the job
-    ids they record; `force_deletion`: the force-deletion annotation is set."""
+    ids they record; `force_deletion`: the force-deletion annotation is set; `exceptions`: how far the
+    job's exception history was reported (None: as for a resource seen for the first time)."""
     status = resource.status
     defaults, settings = resource_settings(configuration, resource, desired)
     reconciled = reconciled_spec(status)
@@ -89,26 +95,60 @@ async def build_context(
     change_pending = status.reconciliation_status.state is ReconciliationState.UPGRADING or (
         reconciled is not None and diff_specs(reconciled, desired).type is not DiffType.IGNORE
     )
+    # A rollback that may start now restores from the failing job's latest checkpoint or HA metadata.
+    rollback_possible = rollback_rules.needs_restore_facts(
+        status,
+        enabled=settings.rollback_enabled,
+        cancel=rollback_rules.cancel_annotation_set(resource),
+        readiness_timeout=settings.readiness_timeout,
+        now_ms=now_ms,
+    )
+    ref = ClusterRef(resource.namespace, resource.name)
     facts = await gather_facts(
         flink,
-        ClusterRef(resource.namespace, resource.name),
+        ref,
         status,
         desired_suspended=job is not None and job.state is JobState.SUSPENDED,
         deleting=resource.metadata.deletion_timestamp is not None,
         stateful=stateful,
-        change_pending=change_pending,
+        change_pending=change_pending or rollback_possible,
     )
     session = desired.job is None and (reconciled is None or reconciled.job is None)
     deleting = resource.metadata.deletion_timestamp is not None
     if session:
         observed = observe_session(status, facts, max_error_length=settings.exception_field_max_length)
     else:
-        observed = apply_observation(
-            status, facts, now_ms=now_ms, max_error_length=settings.exception_field_max_length
+        options = observe_options(
+            settings, effective, name=resource.name, namespace=resource.namespace, defaults=defaults
         )
+        details = await job_details(
+            flink,
+            ref,
+            status,
+            facts.jm,
+            facts.job,
+            options=options,
+            exceptions=exceptions or ExceptionMark(max(now_ms - REPORT_WINDOW_MS, 0), 0),
+            stateful=stateful,
+            ha_known=facts.ha_metadata_available is not None,
+            now_ms=now_ms,
+        )
+        facts = replace(
+            facts,
+            job_failure=details.job_failure,
+            exceptions_since_ms=details.exceptions_since_ms,
+            exceptions=details.exceptions,
+            health_metrics=details.health_metrics,
+            ha_metadata_available=(
+                facts.ha_metadata_available
+                if details.ha_metadata_available is None
+                else details.ha_metadata_available
+            ),
+        )
+        observed = apply_observation(status, facts, now_ms=now_ms, options=options)
     cluster_jobs = None
     if session and deleting and facts.jm is not None and facts.jm.status is JobManagerStatus.READY:
-        cluster_jobs = await list_session_jobs(flink, ClusterRef(resource.namespace, resource.name))
+        cluster_jobs = await list_session_jobs(flink, ref)
     return DeploymentContext(
         resource=resource,
         observed=observed.status,

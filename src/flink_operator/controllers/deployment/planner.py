@@ -8,11 +8,18 @@ one step to take. The route, in upstream's order:
 3. validation failure -> `status.error` + `ValidationError` event; never deployed -> stop without
    reschedule; otherwise continue with the last reconciled spec (the running one keeps running);
 4. never deployed -> first deployment (unless created suspended);
-5. an UPGRADING intent -> resume it (restore, or record suspended);
-6. a spec change -> SpecChanged event, then savepoint redeploy, suspend/upgrade or restore by the reconciled
-   and desired `job.state`;
-7. otherwise other changes: leftover cluster of a suspended job, failed-job restart, JobManager recovery,
-   JobManager TTL after the job ended.
+5. a rollback to start (readiness timeout or cancel-deploy annotation), continue (ROLLING_BACK) or
+   abandon for a newer spec (`rollback`, `rollback_rules`);
+6. an UPGRADING intent -> resume it (restore, or record suspended);
+7. while ROLLED_BACK, a spec changed back to the stable one that runs -> just record it;
+8. a spec change -> SpecChanged event, then savepoint redeploy, suspend/upgrade or restore by the reconciled
+   and desired `job.state` (after a rollback the job taken down is the rolled-back one);
+9. otherwise other changes: leftover cluster of a suspended job, failed-job restart, unhealthy-job restart
+   (`health_restart`), JobManager recovery, JobManager TTL after the job ended. After a rollback these
+   repairs deploy the stable spec that runs and the resource stays ROLLED_BACK.
+
+Every decision then goes through `rollback_aftercare.after_decision` (readiness clock kept by repairs,
+requeue when a rollback falls due, a cancel-deploy annotation with nothing to cancel consumed).
 
 Session clusters (no `spec.job`) take `session.decide_session` after step 3.
 
@@ -45,7 +52,15 @@ from flink_operator.controllers.common.events import Component, EventSpec, Reaso
 from flink_operator.controllers.common.reschedule import Requeue
 from flink_operator.controllers.common.spec_diff import DiffType, SpecDiff, diff_specs
 from flink_operator.controllers.common.upgrade import JobUpgrade, SuspendMode, UpgradeInputs, job_upgrade
-from flink_operator.controllers.deployment import cleanup, session, transitions
+from flink_operator.controllers.deployment import (
+    cleanup,
+    health_restart,
+    rollback,
+    rollback_aftercare,
+    rollback_rules,
+    session,
+    transitions,
+)
 from flink_operator.controllers.deployment.context import DeploymentContext
 from flink_operator.controllers.deployment.finishing import failure_outcome, finish, requeue_for, wait_step
 from flink_operator.controllers.deployment.requests import resource_configuration, user_job_id
@@ -56,6 +71,10 @@ from flink_operator.flink import config_builder
 def decide(ctx: DeploymentContext) -> Step:
     if ctx.deleting:
         return cleanup.decide_cleanup(ctx)
+    return rollback_aftercare.after_decision(ctx, _decide(ctx))
+
+
+def _decide(ctx: DeploymentContext) -> Step:
     status = ctx.observed.model_copy(deep=True)
     events: list[EventSpec] = list(ctx.observation_events)
     spec = ctx.spec
@@ -120,12 +139,22 @@ def decide(ctx: DeploymentContext) -> Step:
             requeue=Requeue(ctx.settings.progress_check_interval),
         )
 
+    rollback_step = rollback.decide(ctx, status, spec, reconciled, events)
+    if rollback_step is not None:
+        return rollback_step
     if reconciliation.state is ReconciliationState.UPGRADING:
         return _resume(ctx, status, spec, reconciled, events)
+    if rollback_aftercare.reverted_to_deployed(status, spec):
+        return rollback_aftercare.record_revert(ctx, status, spec, events)
 
     diff = diff_specs(reconciled, spec, mode=spec.effective_mode)
     if diff.type is DiffType.IGNORE:
-        return _other_changes(ctx, status, spec, reconciled, events)
+        repaired = _other_changes(
+            ctx, status, rollback_rules.running_spec(status, spec), reconciled, events
+        )
+        return rollback_aftercare.keep_rolled_back(ctx, status, repaired)
+    # After a rollback the stable spec runs: the upgrade takes that job down.
+    reconciled = rollback_rules.deployed_spec(status, reconciled)
     events.append(_spec_changed(ctx, diff))
     if diff.type is DiffType.SAVEPOINT_REDEPLOY:
         return transitions.savepoint_redeploy(ctx, status, spec, events)
@@ -317,6 +346,9 @@ def _other_changes(
         return transitions.restore(
             ctx, status, spec, events, restore_mode=mode, job_id=ctx.new_job_id, note="restart the failed job"
         )
+    unhealthy = health_restart.unhealthy_restart(ctx, status, spec, events)
+    if unhealthy is not None:
+        return unhealthy
 
     jm_missing = status.job_manager_deployment_status is JobManagerDeploymentStatus.MISSING
     terminal = job_state is not None and job_state.is_globally_terminal
