@@ -222,3 +222,33 @@ async def test_a_bad_parallelism_fails_start_up(api_kubeconfig: Path) -> None:
     with pytest.raises(ValueError, match=r"reconcile\.parallelism"):
         await manager.start()
     await client.close()
+
+
+async def test_a_resource_deleted_during_its_reconcile_is_not_retried(
+    api: KubeApi, api_kubeconfig: Path
+) -> None:
+    key = ObjectKey("default", "c")
+    managers: list[Manager] = []
+
+    async def deleting(request: Request) -> Result:
+        await api.delete(COUNTER, request.name, request.namespace)
+        store = managers[0].runner("probe").store
+        await until(lambda: key not in store, what="the informer saw the deletion")
+        await api.get(COUNTER, request.name, request.namespace)  # 404: the resource is gone
+        return Result.done()
+
+    probe = Probe(deleting)
+    settings = {"kubernetes.operator.retry.initial.interval": "100 ms"}
+    async with managed(api_kubeconfig, probe, **settings) as manager:
+        managers.append(manager)
+        await until(lambda: bool(manager.runners), what="the controller running")
+        await api.create(COUNTER, counter("c"))
+        runner = manager.runner("probe")
+        await until(
+            lambda: runner.stats.failed >= 1 and probe.total == 0 and runner.queue.processing_count == 0,
+            what="the failed reconcile",
+        )
+        # Its deletion event may bring one more reconcile, which finds nothing either; none is retried.
+        assert runner.queue.scheduled_at(key) is None and runner.queue.timer_count == 0
+        assert len(runner.queue) == 0 and runner.stats.exhausted == 0
+        assert runner.stats.failed == runner.stats.started == len(probe.calls) <= 2
