@@ -3,7 +3,12 @@
 `async def` methods run on the event loop under `asyncio.timeout`. Plain `def` methods run in daemon threads
 owned by the plugin (one is kept idle for the next call), so a hung plugin can never occupy a shared pool nor
 keep the process from exiting. A plugin has at most `max_threads` calls running in threads at once; further
-calls wait for a slot (within their deadline), which bounds what a permanently hung plugin can cost.
+calls wait for a slot, which bounds what a permanently hung plugin can cost.
+
+A call's deadline counts from when it starts running, not from when it began waiting for a thread: a burst
+of calls (a thousand resources reconciled at once) makes calls wait, not fail. Waiting is not unbounded
+either: when every thread of the plugin is held by a call past its deadline (a hung plugin), a waiting call
+fails at once with `PluginTimeoutError`.
 
 Not guaranteed: Python cannot stop a thread, so a timed-out sync call keeps running in the background until it
 returns (its result is dropped); an `async def` method that blocks the event loop (e.g. `time.sleep`) cannot
@@ -20,6 +25,7 @@ import inspect
 import queue
 import threading
 import weakref
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -45,16 +51,18 @@ class PluginCallError(Exception):
 
 
 class PluginTimeoutError(PluginCallError):
-    """A plugin method did not return within its deadline."""
+    """A plugin method did not return within its deadline (or could not start: every thread of the plugin is
+    held by a call past its deadline)."""
 
-    def __init__(self, plugin: str, method: str, timeout: float) -> None:
+    def __init__(self, plugin: str, method: str, timeout: float, *, detail: str = "") -> None:
         self.timeout = timeout
-        cause = TimeoutError(f"no answer within {timeout:g} s")
+        self.detail = detail
+        cause = TimeoutError(detail or f"no answer within {timeout:g} s")
         super().__init__(plugin, method, cause)
 
     @property
     def reason(self) -> str:
-        return f"no answer within {self.timeout:g} s"
+        return self.detail or f"no answer within {self.timeout:g} s"
 
 
 class PluginCaller:
@@ -68,9 +76,9 @@ class PluginCaller:
         self.plugin = plugin
         self.timeout = timeout
         self._max_threads = max_threads
-        # One semaphore per event loop: asyncio primitives are bound to the loop that first uses them, and
-        # offline tools may drive the same plugins from several short-lived loops.
-        self._slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+        # Slots per event loop: asyncio primitives are bound to the loop that first uses them, and offline
+        # tools may drive the same plugins from several short-lived loops.
+        self._slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _ThreadSlots] = (
             weakref.WeakKeyDictionary()
         )
         self._lock = threading.Lock()
@@ -85,16 +93,26 @@ class PluginCaller:
     async def call(self, method: Callable[..., Any], *args: Any) -> Any:
         """Call `method(*args)` and return its result (awaited if needed).
 
-        Raises `PluginTimeoutError` past the deadline, `PluginCallError` wrapping anything the method raised.
-        Cancellation of the caller propagates unchanged.
+        Raises `PluginTimeoutError` past the deadline (counted from the call's start, after any wait for a
+        thread), `PluginCallError` wrapping anything the method raised. Cancellation of the caller
+        propagates unchanged.
         """
         name = getattr(method, "__name__", "call")
+        slot: _Slot | None = None
+        if not inspect.iscoroutinefunction(method):
+            slots = self._slots_of(asyncio.get_running_loop())
+            slot = await slots.acquire(self.timeout)
+            if slot is None:
+                stuck = f"all {self._max_threads} of its threads are still in calls that timed out"
+                raise PluginTimeoutError(self.plugin, name, self.timeout, detail=stuck)
         try:
             async with asyncio.timeout(self.timeout) as scope:
-                if inspect.iscoroutinefunction(method):
+                if slot is None:
                     result = await method(*args)
                 else:
-                    result = await self._in_thread(method, args)
+                    running = self._start_in_thread(method, args, slot)
+                    slot = None  # from here on the thread holds it until it returns
+                    result = await running
                 if inspect.isawaitable(result):
                     result = await result
                 return result
@@ -106,17 +124,25 @@ class PluginCaller:
             raise
         except Exception as error:
             raise PluginCallError(self.plugin, name, error) from error
+        finally:
+            if slot is not None:
+                slot.release()  # the thread was never started
 
-    async def _in_thread(self, func: Callable[..., Any], args: tuple[Any, ...]) -> Any:
-        loop = asyncio.get_running_loop()
+    def _slots_of(self, loop: asyncio.AbstractEventLoop) -> _ThreadSlots:
         slots = self._slots.get(loop)
         if slots is None:
-            slots = self._slots.setdefault(loop, asyncio.Semaphore(self._max_threads))
-        await slots.acquire()
+            slots = self._slots.setdefault(loop, _ThreadSlots(self._max_threads, loop))
+        return slots
+
+    def _start_in_thread(
+        self, func: Callable[..., Any], args: tuple[Any, ...], slot: _Slot
+    ) -> asyncio.Future[Any]:
+        """Hand the call to a thread of the plugin; the future resolves when it returns."""
+        loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
 
         def finish(ok: bool, value: Any) -> None:
-            slots.release()
+            slot.release()
             if future.done():
                 return  # the caller timed out or was cancelled; the late result is dropped
             if ok:
@@ -129,12 +155,8 @@ class PluginCaller:
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(finish, *outcome)
 
-        try:
-            self._worker().submit(_Job(func, args, contextvars.copy_context(), deliver))
-        except BaseException:
-            slots.release()
-            raise
-        return await future
+        self._worker().submit(_Job(func, args, contextvars.copy_context(), deliver))
+        return future
 
     def _worker(self) -> _Worker:
         """An idle thread of this plugin, or a new one."""
@@ -155,6 +177,79 @@ class PluginCaller:
                 self._idle.append(worker)
                 return True
             return False
+
+
+class _Slot:
+    """One thread slot of a plugin, held from the call's start until its thread returns."""
+
+    __slots__ = ("_released", "_slots", "deadline")
+
+    def __init__(self, slots: _ThreadSlots, deadline: float) -> None:
+        self._slots = slots
+        self.deadline = deadline
+        self._released = False
+
+    def release(self) -> None:
+        if not self._released:
+            self._released = True
+            self._slots.release(self)
+
+
+class _ThreadSlots:
+    """Admission to one plugin's threads on one event loop; waiters are woken in arrival order.
+
+    A caller waits while all `size` slots are held, for as long as one of the holders is still within its
+    deadline (it will return or time out); when every holder is past its deadline the plugin is hung and
+    `acquire` returns None instead of waiting for ever. Not guaranteed: strict FIFO (a caller arriving just
+    as a slot frees may take it before the waiter that was woken for it).
+    """
+
+    def __init__(self, size: int, loop: asyncio.AbstractEventLoop) -> None:
+        self.size = size
+        self._loop = loop
+        self._held: set[_Slot] = set()
+        self._waiters: deque[asyncio.Future[None]] = deque()
+
+    async def acquire(self, call_seconds: float) -> _Slot | None:
+        """A slot for a call with `call_seconds` from now, or None when the plugin is hung."""
+        loop = self._loop
+        while len(self._held) >= self.size:
+            now = loop.time()
+            live = [slot.deadline for slot in self._held if slot.deadline > now]
+            if not live:
+                return None
+            waiter: asyncio.Future[None] = loop.create_future()
+            self._waiters.append(waiter)
+            # Woken by a release, or when the earliest holder passes its deadline (to check for a hang).
+            timer = loop.call_at(min(live), _resolve, waiter)
+            try:
+                await waiter
+            except BaseException:
+                self._wake_next()  # a release meant for this waiter goes to the next one
+                raise
+            finally:
+                timer.cancel()
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(waiter)
+        slot = _Slot(self, loop.time() + call_seconds)
+        self._held.add(slot)
+        return slot
+
+    def release(self, slot: _Slot) -> None:
+        self._held.discard(slot)
+        self._wake_next()
+
+    def _wake_next(self) -> None:
+        if len(self._held) < self.size:
+            for waiter in self._waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
+                    return
+
+
+def _resolve(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 @dataclass(frozen=True)

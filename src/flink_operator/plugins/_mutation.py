@@ -5,7 +5,8 @@ configured classes by name (the load order). Each mutator receives a deep copy o
 returns the resource to keep (returning None keeps the copy it was given, with any in-place changes). A
 mutator that raises, times out, returns the wrong type or changes the resource's identity (kind, apiVersion,
 name, namespace, uid) is skipped: its change is dropped and reported, and the next one continues from the
-previous result.
+previous result. The built-in default mutator is the operator's own code: it runs inline, without a thread
+or a deadline, so a burst of reconciles can never make it time out.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any, Generic, TypeVar
 
 from flink_operator.api import FlinkDeployment, FlinkSessionJob, FlinkStateSnapshot
 from flink_operator.plugins._calls import PluginCaller, PluginCallError, PluginTimeoutError
-from flink_operator.plugins._loading import LoadedPlugin
+from flink_operator.plugins._loading import BUILT_IN, LoadedPlugin
 from flink_operator.plugins._masking import Masker
 from flink_operator.plugins._metrics import PluginMetrics
 
@@ -130,8 +131,16 @@ class MutatorRunner:
     async def _call(
         self, plugin: LoadedPlugin, method: str, given: R, args: tuple[Any, ...]
     ) -> tuple[str, R | MutatorFailure, PluginCallError | None]:
+        bound = getattr(plugin.instance, method)
         try:
-            result = await self._callers[plugin.name].call(getattr(plugin.instance, method), given, *args)
+            if plugin.source == BUILT_IN:
+                # The operator's own code: called directly, no thread slot to wait for nor deadline to miss.
+                try:
+                    result = bound(given, *args)
+                except Exception as error:
+                    raise PluginCallError(plugin.name, method, error) from error
+            else:
+                result = await self._callers[plugin.name].call(bound, given, *args)
         except PluginTimeoutError as error:
             return "timeout", MutatorFailure(plugin.name, error.reason), None
         except PluginCallError as error:

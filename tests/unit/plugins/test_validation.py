@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
 from collections.abc import Callable
 
 import pytest
 from prometheus_client import CollectorRegistry
 from tests.support.plugin_resources import SECRET_CONFIG_VALUE, deployment, session_job, snapshot
 
-from flink_operator.api import FlinkDeployment
+from flink_operator.api import FlinkDeployment, FlinkSessionJob
 from flink_operator.plugins import FlinkResourceValidator
 from flink_operator.plugins._host import PluginHost
-from flink_operator.plugins._validation import ValidationMessage, ValidationReport
+from flink_operator.plugins._validation import ValidationMessage, ValidationReport, ValidatorUnavailableError
 from flink_operator.validation.default_validator import DefaultValidator
 
 pytestmark = pytest.mark.unit
@@ -71,7 +74,9 @@ async def test_session_jobs_and_snapshots_get_their_related_resource(make_host: 
     assert (await host.validators.validate(snapshot(), deployment())).ok
 
 
-async def test_a_raising_hanging_or_misbehaving_validator_rejects_naming_itself(make_host: MakeHost) -> None:
+async def test_a_raising_hanging_or_misbehaving_validator_rejects_naming_itself_at_admission(
+    make_host: MakeHost,
+) -> None:
     registry = CollectorRegistry()
     host = make_host(
         {
@@ -82,7 +87,7 @@ async def test_a_raising_hanging_or_misbehaving_validator_rejects_naming_itself(
         },
         registry=registry,
     )
-    report = await host.validators.validate_deployment(deployment("prod-x"))
+    report = await host.validators.validate(deployment("prod-x"))
     assert [str(m) for m in report.messages] == [
         "[buggy] validator failed: RuntimeError: validator bug",
         "[odd] validator returned int, expected an error message or None",
@@ -151,3 +156,78 @@ async def test_a_validator_quoting_a_secret_in_its_exception_leaks_it_nowhere(
     assert "Traceback" in logged and "ValueError: cannot parse" in logged
     assert SECRET_CONFIG_VALUE not in logged
     assert SECRET_CONFIG_VALUE not in report.describe()
+
+
+async def test_in_the_reconcile_loop_a_validator_without_answer_is_a_transient_error(
+    make_host: MakeHost,
+) -> None:
+    registry = CollectorRegistry()
+    host = make_host(
+        {
+            "kubernetes.operator.plugins.call-timeout": "200 ms",
+            V + "strict.class": f"{C}:RejectingValidator",
+            V + "slow.class": f"{C}:HangingValidator",
+        },
+        registry=registry,
+    )
+    with pytest.raises(ValidatorUnavailableError) as caught:
+        await host.validators.validate_deployment(deployment("prod-x"))
+    error = caught.value
+    assert error.plugin == "slow"
+    assert error.warning_reason == "ValidatorUnavailable"
+    assert str(error) == (
+        "validator 'slow': no answer within 0.2 s (validate_deployment); validation will be retried"
+    )
+    labels = {"role": "validator", "plugin": "slow", "outcome": "timeout"}
+    assert registry.get_sample_value("flink_operator_plugin_calls_total", labels) == 1.0
+    # Asked to answer now (admission), the same validators reject instead.
+    report = await host.validators.validate_deployment(deployment("prod-x"), timeout_rejects=True)
+    assert [m.validator for m in report.messages] == ["slow", "strict"]
+
+
+class ThreadNotingDefault(FlinkResourceValidator):
+    def __init__(self) -> None:
+        self.threads: set[str] = set()
+
+    def validate_deployment(self, deployment: FlinkDeployment) -> str | None:
+        self.threads.add(threading.current_thread().name)
+        return None
+
+    def validate_session_job(
+        self, session_job: FlinkSessionJob, session: FlinkDeployment | None
+    ) -> str | None:
+        self.threads.add(threading.current_thread().name)
+        return None
+
+
+async def test_the_built_in_validator_runs_inline_and_never_times_out_in_a_burst(make_host: MakeHost) -> None:
+    default = ThreadNotingDefault()
+    host = make_host(
+        {"kubernetes.operator.plugins.call-timeout": "50 ms", "kubernetes.operator.plugins.max-threads": "1"},
+        default_validator=default,
+    )
+    reports = await asyncio.gather(*(host.validators.validate_deployment(deployment()) for _ in range(500)))
+    assert all(report.ok for report in reports)
+    assert default.threads == {threading.current_thread().name}
+    # Its session-job check may resolve a host name: that one runs off the event loop.
+    assert (await host.validators.validate_session_job(session_job(), None)).ok
+    assert len(default.threads) == 2
+
+
+class SlowSyncValidator(FlinkResourceValidator):
+    def validate_deployment(self, deployment: FlinkDeployment) -> str | None:
+        time.sleep(0.03)
+        return None
+
+
+async def test_waiting_for_a_plugin_thread_does_not_count_against_the_timeout(make_host: MakeHost) -> None:
+    host = make_host(
+        {
+            "kubernetes.operator.plugins.call-timeout": "500 ms",
+            "kubernetes.operator.plugins.max-threads": "2",
+            V + "slow.class": f"{__name__}:SlowSyncValidator",
+        },
+    )
+    # 60 calls x 30 ms on 2 threads take ~0.9 s, well past the 0.5 s deadline of any single call.
+    reports = await asyncio.gather(*(host.validators.validate_deployment(deployment()) for _ in range(60)))
+    assert all(report.ok for report in reports)
