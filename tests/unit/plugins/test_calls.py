@@ -124,3 +124,32 @@ def test_bad_settings_are_rejected() -> None:
         PluginCaller("p", timeout=0)
     with pytest.raises(ValueError, match="max_threads"):
         PluginCaller("p", timeout=1, max_threads=0)
+
+
+async def test_a_call_waiting_for_a_thread_fails_once_every_thread_is_stuck_past_its_deadline() -> None:
+    plugin = Plugin()
+    caller = PluginCaller("p", timeout=0.2, max_threads=1)
+    first = asyncio.create_task(caller.call(plugin.sync_blocks))
+    await until(lambda: caller.threads_alive == 1, what="the first call running")
+    # The second call waits for the only thread; once the first is past its deadline (still blocked), the
+    # plugin is hung and waiting longer would be for ever.
+    with pytest.raises(PluginTimeoutError) as caught:
+        await caller.call(plugin.sync_value, 1)
+    assert caught.value.reason == "all 1 of its threads are still in calls that timed out"
+    with pytest.raises(PluginTimeoutError):
+        await first
+    assert not plugin.release.is_set() and caller.threads_alive == 1
+    plugin.release.set()
+    await until(lambda: caller.threads_alive == 0, what="the released thread finished")
+
+
+async def test_queued_calls_each_get_their_full_time_once_started() -> None:
+    caller = PluginCaller("p", timeout=0.3, max_threads=1)
+
+    def slow(x: int) -> int:
+        time.sleep(0.05)
+        return x
+
+    # 12 x 50 ms on one thread: the last starts ~0.55 s after it was asked, past the 0.3 s deadline.
+    results = await asyncio.gather(*(caller.call(slow, i) for i in range(12)))
+    assert results == list(range(12))
