@@ -2,16 +2,23 @@
 
 The runner turns informer changes into queue entries (`changes.primary_change` for the controller's own
 kind, the watch's mapper for secondary kinds), and a dispatcher hands queued keys to reconcile tasks:
-at most as many at once as the shared `slots` semaphore allows (None: no bound), never two for one key
-(the queue holds a key until its reconcile ends), each first admitted by the per-key rate limiter (over
-the limit: deferred, not dropped; user-driven work has a larger allowance, see `rate_limit`).
+at most as many at once as the shared `slots` allow (None: no bound), never two for one key (the queue
+holds a key until its reconcile ends), each first admitted by the per-key rate limiter (over the limit:
+deferred, not dropped; user-driven work has a larger allowance, see `rate_limit`). The dispatcher takes a
+slot before it takes a key off the queue, so no key is held while capacity is awaited and the key chosen is
+the most urgent one when a slot frees; urgent work (USER keys and the follow-up of a user-driven reconcile)
+may use the slots `WorkerSlots` keeps in reserve.
 
 After a reconcile: success resets the key's retry count and sets its next timer from `Result` (replacing
-any pending one; `requeue_after=0` re-queues as EVENT work, later timers as PERIODIC). The immediate
+any pending one; `requeue_after=0` re-queues as EVENT work, later timers as PERIODIC, stretched by up to
+`PERIODIC_JITTER` of the delay, at most `PERIODIC_JITTER_MAX_S`, so that resources created together do not
+resync in lock-step; a timer never fires early). The immediate
 follow-up of a user-driven reconcile (`requeue_after=0` after a USER one: the next step of the same change,
 e.g. redeploying after stop-with-savepoint) gets the user's rate-limit allowance once; later follow-ups do
 not, so a controller that keeps re-queuing itself is still capped. An exception
-schedules a retry after the `RetryPolicy` delay; when attempts are exhausted the reconciler's
+schedules a retry after the `RetryPolicy` delay; one with a `warning_reason` attribute (a transient
+condition the user should see, e.g. a validator that did not answer in time) is also recorded as a Warning
+event with that reason on the object. When attempts are exhausted the reconciler's
 `on_retries_exhausted` decides (default: wait for the next change). `NotLeader` ends nothing but the
 current reconcile: the manager is already stopping the term. When a reconciled key no longer exists, its
 per-key memory (status, rate limit, retries) is dropped.
@@ -39,14 +46,27 @@ from flink_operator.runtime.controller import (
     Reconciler,
     Result,
 )
+from flink_operator.runtime.event_reasons import EventType
+from flink_operator.runtime.events import EventRecorder
 from flink_operator.runtime.informer import Change, ChangeType
 from flink_operator.runtime.kinds import ObjectKey
 from flink_operator.runtime.kube_api import NotLeader, status_code
 from flink_operator.runtime.rate_limit import RateLimiter
+from flink_operator.runtime.slots import WorkerSlots
 from flink_operator.runtime.status import StatusWriter
-from flink_operator.runtime.workqueue import Priority, QueueShutDown, WorkQueue
+from flink_operator.runtime.workqueue import Priority, WorkQueue
 
 _log = logging.getLogger(__name__)
+
+PERIODIC_JITTER = 0.1
+"""Largest stretch of a periodic requeue, relative to its delay."""
+PERIODIC_JITTER_MAX_S = 10.0
+"""Largest stretch of a periodic requeue in seconds (long timers, e.g. snapshot schedules, stay close)."""
+
+
+def jittered(delay: float, rand: float) -> float:
+    """`delay` stretched by `rand` in [0, 1) of the allowed jitter; never shorter than `delay`."""
+    return delay + rand * min(PERIODIC_JITTER * delay, PERIODIC_JITTER_MAX_S)
 
 
 @dataclass
@@ -68,8 +88,12 @@ class ControllerRunner:
         *,
         retry: RetryPolicy,
         rate_limiter: RateLimiter,
-        slots: asyncio.Semaphore | None,
+        slots: WorkerSlots | None,
+        events: EventRecorder | None = None,
+        rand: Callable[[], float] = random.random,
     ) -> None:
+        """`events` records the Warning events of errors with a `warning_reason`; `rand` draws the jitter
+        and retry spread (tests pass their own)."""
         self.spec = spec
         self.store = store
         self.status = status
@@ -78,6 +102,10 @@ class ControllerRunner:
         self.queue: WorkQueue[ObjectKey] = WorkQueue()
         self.stats = RunnerStats()
         self._slots = slots
+        self._events = events
+        self._rand = rand
+        self._wake = asyncio.Event()
+        self.queue.add_listener(self._wake.set)
         self._attempts: dict[ObjectKey, int] = {}
         self._continuing: set[ObjectKey] = set()
         """Keys whose next reconcile continues a user-driven one (urgent for the rate limiter, once)."""
@@ -127,26 +155,43 @@ class ControllerRunner:
 
     async def _dispatch(self) -> None:
         loop = asyncio.get_running_loop()
-        while True:
-            try:
-                key, priority = await self.queue.get()
-            except QueueShutDown:
-                return
-            urgent = priority is Priority.USER or key in self._continuing
-            delay = self.rate_limiter.acquire(key, loop.time(), urgent=urgent)
-            if delay > 0:
-                self.stats.rate_limited += 1
-                self.queue.defer(key, delay, priority)
-                continue
-            self._continuing.discard(key)
-            if self._slots is not None:
-                # Taken after the key, so that controllers sharing the slots never park one on an empty
-                # queue.
-                await self._slots.acquire()
-            name = f"reconcile-{self.spec.name}-{key}"
-            task = asyncio.create_task(self._reconcile(key, priority), name=name)
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+        slots = self._slots
+        unsubscribe = slots.on_change(self._wake.set) if slots is not None else None
+        try:
+            while True:
+                # Cleared before looking, so an add or a release from now on wakes the wait below.
+                self._wake.clear()
+                if self.queue.is_shut_down:
+                    return
+                head = self.queue.peek()
+                if head is None:
+                    await self._wake.wait()
+                    continue
+                key, priority = head
+                urgent = priority is Priority.USER or key in self._continuing
+                if slots is not None and not slots.try_acquire(urgent=urgent):
+                    await self._wake.wait()  # a slot freed, or more urgent work arrived
+                    continue
+                taken = self.queue.get_nowait()
+                assert taken == head
+                delay = self.rate_limiter.acquire(key, loop.time(), urgent=urgent)
+                if delay > 0:
+                    self.stats.rate_limited += 1
+                    self.queue.defer(key, delay, priority)
+                    if slots is not None:
+                        slots.release()
+                    continue
+                self._start(key, priority)
+        finally:
+            if unsubscribe is not None:
+                unsubscribe()
+
+    def _start(self, key: ObjectKey, priority: Priority) -> None:
+        self._continuing.discard(key)
+        name = f"reconcile-{self.spec.name}-{key}"
+        task = asyncio.create_task(self._reconcile(key, priority), name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _reconcile(self, key: ObjectKey, priority: Priority) -> None:
         assert self._reconciler is not None
@@ -184,7 +229,8 @@ class ControllerRunner:
                 self._continuing.add(key)
             self.queue.add(key, Priority.EVENT)
         else:
-            self.queue.add_after(key, result.requeue_after, Priority.PERIODIC, keep_earlier=False)
+            delay = jittered(result.requeue_after, self._rand())
+            self.queue.add_after(key, delay, Priority.PERIODIC, keep_earlier=False)
 
     async def _on_failure(self, key: ObjectKey, error: Exception) -> None:
         if status_code(error) == 404 and key not in self.store:
@@ -193,7 +239,8 @@ class ControllerRunner:
             self._attempts.pop(key, None)
             return
         attempt = self._attempts.get(key, 0) + 1
-        delay = self.retry.delay(attempt, random.random())  # noqa: S311 - jitter, not security
+        delay = self.retry.delay(attempt, self._rand())
+        await self._warn(key, error, delay)
         if delay is not None:
             self._attempts[key] = attempt
             _log.warning(
@@ -215,6 +262,22 @@ class ControllerRunner:
             except Exception:
                 _log.exception("%s %s: on_retries_exhausted failed", self.spec.name, key)
         self._schedule(key, result or Result.done())
+
+    async def _warn(self, key: ObjectKey, error: Exception, retry_in: float | None) -> None:
+        """A Warning event for an error that names its reason (a transient condition the user should see)."""
+        reason = getattr(error, "warning_reason", None)
+        if self._events is None or not isinstance(reason, str) or not reason:
+            return
+        obj = self.store.get(key)
+        if obj is None:
+            return
+        retry = f"; retrying in {retry_in:.0f} s" if retry_in is not None else "; retries exhausted"
+        try:
+            await self._events.record(obj, EventType.WARNING, reason, f"{error}{retry}", message_key=reason)
+        except asyncio.CancelledError:
+            raise
+        except Exception as failure:  # the retry matters more than the event
+            _log.warning("%s %s: recording the %s event failed: %s", self.spec.name, key, reason, failure)
 
     def _drop_memory(self, key: ObjectKey) -> None:
         self.status.forget(key)

@@ -11,6 +11,10 @@ Guarantees:
   delays a user's change by more than the reconciles already running. FIFO within a class;
 * all delayed adds live in one `TimerHeap` driven by a single event-loop timer, not a task per key.
 
+A dispatcher that must first get capacity (see `slots`) looks at the next key with `peek()`, takes it with
+`get_nowait()` once it has a slot, and waits for `add_listener` callbacks (a key queued, the queue shut down)
+in between, so no key is held while capacity is awaited.
+
 Not guaranteed: fairness for PERIODIC work under a sustained stream of USER work (by design it waits).
 All methods must be called from the event loop that runs `get()`.
 """
@@ -20,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import enum
 from collections import deque
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
 from flink_operator.runtime.timers import TimerHeap
@@ -54,7 +58,12 @@ class WorkQueue(Generic[K]):
         self._timer_due: float | None = None
         self._seq = 0
         self._wakeup = asyncio.Event()
+        self._listeners: list[Callable[[], None]] = []
         self._shut_down = False
+
+    def add_listener(self, listener: Callable[[], None]) -> None:
+        """Call `listener` whenever a key is queued and when the queue shuts down."""
+        self._listeners.append(listener)
 
     # --- adding ---------------------------------------------------------------------------------------
 
@@ -73,6 +82,8 @@ class WorkQueue(Generic[K]):
         self._queued[key] = (priority, self._seq)
         self._classes[priority].append((key, self._seq))
         self._wakeup.set()
+        for listener in self._listeners:
+            listener()
 
     def add_after(
         self, key: K, delay: float, priority: Priority = Priority.PERIODIC, *, keep_earlier: bool = True
@@ -113,6 +124,18 @@ class WorkQueue(Generic[K]):
 
     def get_nowait(self) -> tuple[K, Priority] | None:
         return self._pop()
+
+    def peek(self) -> tuple[K, Priority] | None:
+        """The key `get_nowait()` would hand out now, without taking it."""
+        for priority, entries in zip(Priority, self._classes, strict=True):
+            while entries:
+                key, seq = entries[0]
+                queued = self._queued.get(key)
+                if queued is None or queued[1] != seq:
+                    entries.popleft()  # superseded by a more urgent add, or forgotten
+                    continue
+                return key, priority
+        return None
 
     def _pop(self) -> tuple[K, Priority] | None:
         for priority, entries in zip(Priority, self._classes, strict=True):
@@ -178,6 +201,8 @@ class WorkQueue(Generic[K]):
             self._timer_handle.cancel()
             self._timer_handle = None
         self._wakeup.set()
+        for listener in self._listeners:
+            listener()
 
     @property
     def is_shut_down(self) -> bool:
