@@ -24,6 +24,7 @@ from flink_operator.api import (
 )
 from flink_operator.config import DefaultConfiguration
 from flink_operator.controllers.common.events import EventSpec
+from flink_operator.controllers.common.job_exceptions import ExceptionMarks
 from flink_operator.controllers.deployment.inputs import build_context
 from flink_operator.controllers.deployment.planner import decide
 from flink_operator.controllers.deployment.runtime_calls import perform
@@ -90,6 +91,8 @@ class Driver:
     released: bool = False
     last_requeue: float | None = None
     """The delay the last reconcile asked for (0: look again at once)."""
+    exceptions: ExceptionMarks = field(default_factory=ExceptionMarks)
+    """How far the job's exception history was reported (the controller keeps the same, in memory)."""
 
     @classmethod
     def of(cls, world: InMemoryFlink | None = None, **document: Any) -> Driver:
@@ -134,6 +137,7 @@ class Driver:
         self.resource = self.resource.model_copy(update={"status": status.model_copy(deep=True)})
 
     async def reconcile(self, crash: Crash | None = None) -> Step:
+        mark = self.exceptions.get(self.resource.metadata.uid or "", self.world.now_ms)
         context = await build_context(
             self.resource,
             desired=self.resource.spec,
@@ -142,6 +146,7 @@ class Driver:
             configuration=self.configuration,
             now_ms=self.world.now_ms,
             new_id=self.new_id,
+            exceptions=mark,
         )
         step = decide(context)
         self.steps.append(step)
@@ -149,6 +154,9 @@ class Driver:
             return step
         self._persist(step.status)
         self.events.extend(step.events)
+        facts = context.facts
+        if facts.exceptions_since_ms is not None and facts.job is not None:
+            self.exceptions.read(self.resource.metadata.uid or "", mark, facts.job, facts.exceptions)
         if step.action is None:
             self.released = self.released or step.remove_finalizer
             self.last_requeue = step.requeue.after

@@ -16,6 +16,7 @@ from flink_operator.api import (
     ResourceLifecycleState,
     read_spec_with_meta,
 )
+from flink_operator.config import DefaultConfiguration
 from flink_operator.controllers.common.health import read_info
 from flink_operator.controllers.deployment.rollback import ANNOTATION_CANCEL_DEPLOY
 from flink_operator.controllers.deployment.steps import CancelJob, DeleteCluster, DeployCluster
@@ -178,6 +179,31 @@ async def test_cancel_deploy_rolls_back_at_once_and_is_consumed() -> None:
     [event] = [e for e in step.events if e.reason == "Rollback"]
     assert ANNOTATION_CANCEL_DEPLOY in event.message
     assert driver.lifecycle is L.ROLLED_BACK
+
+
+async def test_cancel_deploy_aborts_an_upgrade_stuck_deploying() -> None:
+    driver = Driver.of()  # rollback is not enabled
+    await stable(driver)
+    driver.edit_job(parallelism=2)
+    deploy = driver.world.deploy_application_cluster
+
+    async def refuse(request: Any) -> Any:
+        if request.job is not None and request.job.parallelism == 2:
+            raise RuntimeError("the image cannot be pulled")
+        return await deploy(request)
+
+    driver.world.deploy_application_cluster = refuse  # type: ignore[method-assign]
+    for _ in range(4):
+        await driver.reconcile()
+    assert driver.lifecycle is L.UPGRADING and not driver.world.running_jobs()
+    path = driver.status.job_status.upgrade_savepoint_path
+    annotate(driver, {ANNOTATION_CANCEL_DEPLOY: "true"})
+    step = await driver.reconcile()
+    assert isinstance(step.action, DeployCluster) and step.action.request.restore_path == path
+    assert step.clear_annotations == (ANNOTATION_CANCEL_DEPLOY,)
+    assert driver.lifecycle is L.ROLLED_BACK
+    driver.world.settle()
+    assert driver.world.job(driver.ref).count == 45 and len(driver.world.running_jobs()) == 1
 
 
 @pytest.mark.parametrize("value", ["true", "TRUE"])
@@ -391,6 +417,25 @@ async def test_a_failed_job_names_its_root_cause_once() -> None:
     ]
     again = await driver.reconcile()
     assert not [e for e in again.events if e.reason in ("Error", "JobException")]
+
+
+@pytest.mark.parametrize(("limit", "expected"), [(None, 10), ("3", 3)])
+async def test_job_exception_events_are_bounded_per_reconcile(limit: str | None, expected: int) -> None:
+    driver = Driver.of()
+    if limit is not None:  # an operator option
+        driver.configuration = DefaultConfiguration(
+            {"kubernetes.operator.events.exceptions.limit-per-reconciliation": limit}
+        )
+    await stable(driver)
+    for attempt in range(15):
+        driver.world.restart_job(driver.ref, f"attempt {attempt} failed")
+    driver.world.fail_job(driver.ref, "gave up")
+    step = await driver.reconcile()
+    assert driver.lifecycle is L.FAILED
+    messages = [e.message for e in step.events if e.reason == "JobException"]
+    assert len(messages) == expected, "the newest ones, oldest first"
+    assert messages[-1].startswith("java.lang.RuntimeException: gave up")
+    assert all(e.is_warning and e.once for e in step.events if e.reason == "JobException")
 
 
 async def test_a_finished_job_does_not_loop_and_changes_make_progress() -> None:

@@ -132,6 +132,8 @@ async def build_context(
             stateful=stateful,
             ha_known=facts.ha_metadata_available is not None,
             now_ms=now_ms,
+            # At least one more read at a later reconcile, when Flink's history cache has caught up.
+            failed_recheck_ms=int(2 * settings.reconcile_interval * 1000),
         )
         facts = replace(
             facts,

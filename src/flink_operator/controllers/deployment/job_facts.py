@@ -8,7 +8,9 @@ logged and the value stays unknown):
 * the failure cause, once, when the job is first seen FAILED;
 * the job's restart and checkpoint counters, when the health check is on and the job is live;
 * the exception history, when there may be something new (`job_exceptions.should_read_exceptions`; the
-  restart counter growing counts as a sign);
+  restart counter growing counts as a sign), and again for a while after the job was first seen FAILED
+  (`failed_recheck_ms`): Flink serves the history from a cache that may predate the failure, and a failed
+  job is not looked at again otherwise;
 * HA metadata, when the counters make the job unhealthy and its state must be kept.
 
 `observe_options(...)` turns a resource's settings into the observation's `ObserveOptions`.
@@ -100,8 +102,10 @@ async def job_details(
     stateful: bool,
     ha_known: bool,
     now_ms: int,
+    failed_recheck_ms: int = 0,
 ) -> JobDetails:
-    """See the module docstring. `ha_known`: the HA metadata was read already."""
+    """See the module docstring. `ha_known`: the HA metadata was read already; `failed_recheck_ms`: how long
+    after a FAILED job was first seen its history is read again."""
     if job is None or jm is None or jm.status is not JobManagerStatus.READY:
         return JobDetails()
     failure = None
@@ -123,8 +127,11 @@ async def job_details(
                 ha = await _quietly("HA metadata", ref, flink.ha_metadata_available(ref))
     since = None
     found: tuple[JobExceptionInfo, ...] = ()
-    if exceptions is not None and should_read_exceptions(
-        status.job_status.state, job, modified_seen=exceptions.modified_ms, restarts_grew=restarts_grew
+    if exceptions is not None and (
+        _recently_failed(status, job, now_ms, failed_recheck_ms)
+        or should_read_exceptions(
+            status.job_status.state, job, modified_seen=exceptions.modified_ms, restarts_grew=restarts_grew
+        )
     ):
         read = await _quietly(
             "Job exceptions",
@@ -136,3 +143,11 @@ async def job_details(
         if read is not None:
             since, found = exceptions.reported_ms, tuple(read)
     return JobDetails(failure, since, found, metrics, ha)
+
+
+def _recently_failed(status: FlinkDeploymentStatus, job: JobSummary, now_ms: int, window_ms: int) -> bool:
+    """The job was FAILED at the last observation too, and that began less than `window_ms` ago."""
+    if job.state != FlinkJobState.FAILED.value or status.job_status.state is not FlinkJobState.FAILED:
+        return False
+    seen = status.job_status.update_time
+    return seen is not None and seen.isdigit() and now_ms - int(seen) <= window_ms

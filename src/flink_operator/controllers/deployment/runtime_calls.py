@@ -62,9 +62,13 @@ async def gather_facts(
             _log.info("Cluster info of %s not available: %s", ref, _describe(error))
     checkpoint = None
     checkpoint_checked = False
-    if wanted.latest_checkpoint_of is not None:
+    checkpoint_of = wanted.latest_checkpoint_of
+    if checkpoint_of is None and stateful and job is not None and job.terminal:
+        # The job stopped since the last observation: its latest checkpoint is where it restarts from.
+        checkpoint_of = job.job_id
+    if checkpoint_of is not None:
         try:
-            checkpoint = await flink.latest_checkpoint(ref, wanted.latest_checkpoint_of)
+            checkpoint = await flink.latest_checkpoint(ref, checkpoint_of)
             checkpoint_checked = True
         except asyncio.CancelledError:
             raise
