@@ -1,7 +1,8 @@
 """Rules on a resource's Flink configuration (contract §4.4 items 3-5, plus value checks of our own).
 
 * keys the operator sets itself may not be configured;
-* rollback needs HA; the health check needs JobManager deployment recovery;
+* the health check needs JobManager deployment recovery (rollback does not need HA here: it restores from
+  the failing job's checkpoint or the upgrade savepoint without it, see docs/operations.md);
 * every operator option a resource sets must be readable (upstream fails later, at reconcile time);
 * `taskmanager.numberOfTaskSlots` must be a positive integer (parallelism and TaskManager counts use it).
 """
@@ -15,10 +16,9 @@ from flink_operator.config import REGISTRY, Scope
 from flink_operator.config.errors import ValueParseError
 from flink_operator.config.resource_options import (
     CLUSTER_HEALTH_CHECK_ENABLED,
-    DEPLOYMENT_ROLLBACK_ENABLED,
     JM_DEPLOYMENT_RECOVERY_ENABLED,
 )
-from flink_operator.validation.context import ConfigView, ha_enabled
+from flink_operator.validation.context import ConfigView
 from flink_operator.validation.rule import got, rule
 from flink_operator.validation.subjects import DeploymentSubject
 
@@ -39,17 +39,6 @@ def forbidden_config_keys(s: DeploymentSubject) -> Iterator[Problem]:
                 s.config.path(key),
                 "must not be set: the operator sets it from the resource's namespace and name",
             )
-
-
-@rule("rollback-requires-ha", "kubernetes.operator.deployment.rollback.enabled needs Flink HA.")
-def rollback_requires_ha(s: DeploymentSubject) -> Iterator[Problem]:
-    if s.config.get(DEPLOYMENT_ROLLBACK_ENABLED) and not ha_enabled(s.config):
-        key = DEPLOYMENT_ROLLBACK_ENABLED.key
-        yield Problem(
-            s.config.path(key),
-            f"rollback needs HA{s.config.origin(key)}: set high-availability.type (e.g. kubernetes) "
-            "with high-availability.storageDir, or disable rollback",
-        )
 
 
 @rule(

@@ -61,7 +61,6 @@ DEPLOYMENT_RULES: tuple[Rule[DeploymentSubject], ...] = (
     deployment_rules.flink_version,
     upgrade_rules.flink_version_after_last_state_suspend,
     config_rules.forbidden_config_keys,
-    config_rules.rollback_requires_ha,
     config_rules.health_check_requires_jm_recovery,
     deployment_rules.ingress_template,
     deployment_rules.log_configuration,

@@ -78,12 +78,15 @@ def test_a_valid_application_has_no_problems() -> None:
 
 
 def test_operator_defaults_count_and_are_named_as_the_origin() -> None:
-    defaults = {"kubernetes.operator.deployment.rollback.enabled": "true"}
+    defaults = {
+        "kubernetes.operator.cluster.health-check.enabled": "true",
+        "kubernetes.operator.jm-deployment-recovery.enabled": "false",
+    }
     problems = validate_deployment(model(application()), context(defaults))
     assert [str(p) for p in problems] == [
-        'spec.flinkConfiguration["kubernetes.operator.deployment.rollback.enabled"]: rollback needs HA '
-        "(from the operator configuration): set high-availability.type (e.g. kubernetes) with "
-        "high-availability.storageDir, or disable rollback"
+        'spec.flinkConfiguration["kubernetes.operator.jm-deployment-recovery.enabled"]: must be true when '
+        "kubernetes.operator.cluster.health-check.enabled is true (from the operator configuration): the "
+        "health check restarts a cluster by recovering its JobManager deployment"
     ]
 
 

@@ -121,12 +121,6 @@ CASES: dict[str, Case] = {
         lambda: app(), lambda: app_config({"kubernetes.cluster-id": "other"}), cfg("kubernetes.cluster-id"),
         "must not be set",
     ),
-    "rollback-requires-ha": Case(
-        lambda: app_config({"kubernetes.operator.deployment.rollback.enabled": "true", **HA}),
-        lambda: app_config({"kubernetes.operator.deployment.rollback.enabled": "true"}),
-        cfg("kubernetes.operator.deployment.rollback.enabled"),
-        "needs HA",
-    ),
     "health-check-requires-jm-recovery": Case(
         lambda: app_config({"kubernetes.operator.cluster.health-check.enabled": "true"}),
         lambda: app_config(
