@@ -104,7 +104,6 @@ class Operator:
     _stopped: bool = field(default=False)
     webhook: WebhookServer | None = None
     metrics: OperatorMetrics | None = None
-    _lease_client: AsyncClient | None = None
 
     @property
     def health_port(self) -> int | None:
@@ -144,8 +143,6 @@ class Operator:
             await self._owned_flink.close()
         if self._owned_client:
             await self.client.close()
-        if self._lease_client is not None:
-            await self._lease_client.close()
 
 
 def _kube_client(settings: OperatorSettings) -> AsyncClient:
@@ -187,8 +184,6 @@ async def start_operator(
     configuration = reloader.current.configuration
     metrics = OperatorMetrics.from_configuration(configuration)
     client = kube_client or _kube_client(settings)
-    # The Lease gets its own connection pool: a thousand reconciles at once must not delay its renewals.
-    lease_client = _kube_client(settings) if kube_client is None else None
     owned_flink: ManagedFlinkService | None = None
     plugins: PluginHost | None = None
     webhook: WebhookServer | None = None
@@ -214,7 +209,6 @@ async def start_operator(
             leader_election=_leader_election(settings, reloader),
             health_host=settings.health_host,
             health_port=settings.health_port,
-            lease_client=lease_client,
         )
         if flink_service is None:
             # The Kubernetes runtime writes through the leader-election gate, as the controllers do.
@@ -261,8 +255,6 @@ async def start_operator(
             await owned_flink.close()
         if kube_client is None:
             await client.close()
-        if lease_client is not None:
-            await lease_client.close()
         raise
     reload_task = asyncio.create_task(reloader.run(), name="config-reload")
     _log.info("Operator started (identity %s)", manager.identity)
@@ -277,7 +269,6 @@ async def start_operator(
         _reload_task=reload_task,
         webhook=webhook,
         metrics=metrics,
-        _lease_client=lease_client,
     )
 
 

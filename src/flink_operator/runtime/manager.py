@@ -227,13 +227,10 @@ class Manager:
         watch_timeout: int = 300,
         informer_unhealthy_grace: float = 60.0,
         redact: Callable[[str], str] | None = None,
-        lease_client: AsyncClient | None = None,
     ) -> None:
         """`leader_election`: None follows `kubernetes.operator.leader-election.enabled`, False disables
         it, a `LeaderElectionConfig` sets it explicitly. `health_port`: None follows
-        `kubernetes.operator.health.probe.*`, 0 picks a free port, a negative number disables it.
-        `lease_client`: a client of its own for the Lease (its own connection pool, so renewals never queue
-        behind a burst of reconcile requests); None shares `client`. The caller closes both."""
+        `kubernetes.operator.health.probe.*`, 0 picks a free port, a negative number disables it."""
         self._reloader = configuration if isinstance(configuration, ConfigReloader) else None
         self._static = (
             configuration if isinstance(configuration, DefaultConfiguration) else DefaultConfiguration({})
@@ -256,8 +253,7 @@ class Manager:
             election = None
         if election is not None:
             # Its own client view, so that the Lease traffic is counted apart from the controllers'.
-            lease_api = KubeApi(lease_client or client, user_agent=self.api.user_agent)
-            self.elector = LeaderElector(lease_api, election)
+            self.elector = LeaderElector(KubeApi(client, user_agent=self.api.user_agent), election)
             self.identity = election.identity
 
         if health_port is None:
