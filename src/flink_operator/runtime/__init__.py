@@ -43,6 +43,7 @@ from flink_operator.runtime.informer import Change, ChangeType, Informer, Shared
 from flink_operator.runtime.kinds import EVENT, LEASE, Kind, ObjectKey, key_of
 from flink_operator.runtime.kube_api import KubeApi, NotLeader, is_transient, status_code
 from flink_operator.runtime.leader import LeaderElectionConfig, LeaderElector, decide, default_identity
+from flink_operator.runtime.leader_thread import ThreadedLeaderElector
 from flink_operator.runtime.manager import Manager, combine_selectors, operator_namespace
 from flink_operator.runtime.rate_limit import RateLimiter
 from flink_operator.runtime.runner import ControllerRunner, RunnerStats
@@ -95,6 +96,7 @@ __all__ = [
     "StatusUpdate",
     "StatusWriter",
     "Store",
+    "ThreadedLeaderElector",
     "TimerHeap",
     "Watch",
     "WorkQueue",

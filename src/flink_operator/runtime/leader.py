@@ -12,6 +12,8 @@ is shorter than `lease_duration`, the earliest a standby may take over. That is 
 allows; a write already in flight when the deadline passes cannot be recalled.
 
 `release()` (graceful shutdown) clears the holder so a standby takes over within one retry period.
+The leadership state (`is_leader`, `check`, `stop_leading`) may be read and ended from another thread
+than the one renewing (see `leader_thread`); the coroutines and `lost` belong to the renewing loop.
 Defaults: 15 s lease, 10 s renew deadline, 2 s retry period (upstream's). Decisions are pure functions of
 the Lease record and the local clock (`decide`).
 """
@@ -25,6 +27,7 @@ import math
 import os
 import random
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -137,7 +140,9 @@ class LeaderElector:
         config: LeaderElectionConfig,
         *,
         clock: Callable[[], float] = time.monotonic,
+        on_lost: Callable[[], None] | None = None,
     ) -> None:
+        """`on_lost`: called, on the renewing loop's thread, whenever leadership ends with `lost` set."""
         self.api = api
         self.config = config
         self.clock = clock
@@ -145,6 +150,9 @@ class LeaderElector:
         self._observed_at = 0.0
         self._leading = False
         self._renewed_at = -math.inf
+        # Guards `_leading` with `_renewed_at`: the write gate may run on another thread than the renewals.
+        self._state = threading.Lock()
+        self.on_lost = on_lost
         self.lost = asyncio.Event()
         self.contacted = False
         """True once the Lease could be read or created (the API server is reachable)."""
@@ -156,7 +164,9 @@ class LeaderElector:
 
     @property
     def is_leader(self) -> bool:
-        return self._leading and self.clock() - self._renewed_at < self.config.renew_deadline
+        with self._state:
+            leading, renewed_at = self._leading, self._renewed_at
+        return leading and self.clock() - renewed_at < self.config.renew_deadline
 
     @property
     def observed_holder(self) -> str | None:
@@ -220,7 +230,8 @@ class LeaderElector:
             raise
         self._observed = LeaseRecord.of(written)
         self._observed_at = started
-        self._renewed_at = started
+        with self._state:
+            self._renewed_at = started
         return True
 
     # --- loops ----------------------------------------------------------------------------------------
@@ -230,7 +241,8 @@ class LeaderElector:
         while True:
             try:
                 if await self.try_acquire_or_renew():
-                    self._leading = True
+                    with self._state:
+                        self._leading = True
                     self.lost.clear()
                     self.terms += 1
                     _log.info("%s acquired lease %s/%s", self.identity, self.config.namespace,
@@ -269,8 +281,8 @@ class LeaderElector:
                 return
 
     def _lose(self, other: str | None) -> None:
-        self._leading = False
-        self.lost.set()
+        self.stop_leading()
+        self._signal_lost()
         if other and other != self.identity:
             _log.warning("%s lost lease %s to %s", self.identity, self.config.lease_name, other)
         else:
@@ -278,16 +290,25 @@ class LeaderElector:
                          self.config.lease_name, self.config.renew_deadline)
 
     def step_down(self) -> None:
-        """Stop leading locally at once (without touching the Lease)."""
-        if self._leading:
-            self._leading = False
-            self.lost.set()
+        """Stop leading locally at once (without touching the Lease); on the renewing loop."""
+        if self.stop_leading():
+            self._signal_lost()
+
+    def stop_leading(self) -> bool:
+        """Close the write gate at once, from any thread, without signalling `lost` (the caller does);
+        returns whether this replica was leading."""
+        with self._state:
+            was_leading, self._leading = self._leading, False
+        return was_leading
+
+    def _signal_lost(self) -> None:
+        self.lost.set()
+        if self.on_lost is not None:
+            self.on_lost()
 
     async def release(self) -> bool:
         """Give the lease up (graceful shutdown) so a standby takes over without waiting for expiry."""
-        was_leading = self._leading
-        self._leading = False
-        if not was_leading:
+        if not self.stop_leading():
             return False
         cfg = self.config
         try:

@@ -8,7 +8,9 @@ Lifecycle: with leader election (on by default, `kubernetes.operator.leader-elec
 waits as a standby until it holds the Lease, then starts a *term*: shared informers for every watched kind
 (one per kind and label selector, per watched namespace or cluster-wide), and per controller a work queue,
 rate limiter, status writer, event recorder and reconciler. Reconciles start once the controller's caches
-have listed. All writes of a term go through an API client gated on leadership. If the lease is lost, the
+have listed. All writes of a term go through an API client gated on leadership. The Lease is acquired,
+renewed and released on a thread of its own (`ThreadedLeaderElector`), so a busy event loop cannot delay
+the renewals past the renew deadline. If the lease is lost, the
 term is torn down at once (running reconciles are cancelled) and the manager becomes a standby again.
 On `stop()` the term drains for up to `kubernetes.operator.termination.timeout`, then the lease is
 released so a standby takes over within one retry period. When a term's caches have first listed, the
@@ -58,7 +60,8 @@ from flink_operator.runtime.health import HealthServer
 from flink_operator.runtime.informer import SharedInformer
 from flink_operator.runtime.kinds import Kind
 from flink_operator.runtime.kube_api import KubeApi
-from flink_operator.runtime.leader import LeaderElectionConfig, LeaderElector, default_identity
+from flink_operator.runtime.leader import LeaderElectionConfig, default_identity
+from flink_operator.runtime.leader_thread import ThreadedLeaderElector
 from flink_operator.runtime.rate_limit import RateLimiter
 from flink_operator.runtime.runner import ControllerRunner
 from flink_operator.runtime.slots import WorkerSlots
@@ -244,7 +247,7 @@ class Manager:
         self.api = KubeApi(client, user_agent=f"flink-operator/{self.identity}")
 
         config = self.configuration.configuration
-        self.elector: LeaderElector | None = None
+        self.elector: ThreadedLeaderElector | None = None
         if isinstance(leader_election, LeaderElectionConfig):
             election: LeaderElectionConfig | None = leader_election
         elif (leader_election is None and config.get(LEADER_ELECTION_ENABLED)) or leader_election is True:
@@ -252,8 +255,9 @@ class Manager:
         else:
             election = None
         if election is not None:
-            # Its own client view, so that the Lease traffic is counted apart from the controllers'.
-            self.elector = LeaderElector(KubeApi(client, user_agent=self.api.user_agent), election)
+            # Its own thread, loop and client (same configuration), so the Lease traffic is neither delayed
+            # by the controllers' work on this loop nor counted with their requests.
+            self.elector = ThreadedLeaderElector(client, election, user_agent=self.api.user_agent)
             self.identity = election.identity
 
         if health_port is None:
@@ -379,6 +383,8 @@ class Manager:
                 await self._one_term(stopping)
         finally:
             stopping.cancel()
+            if self.elector is not None:
+                await self.elector.close()
             self._stopped.set()
 
     async def _one_term(self, stopping: asyncio.Future[Any]) -> None:
