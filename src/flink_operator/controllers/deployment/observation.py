@@ -60,6 +60,7 @@ __all__ = [
     "Observed",
     "apply_observation",
     "follow_ups",
+    "new_cluster_info",
     "wants_jobmanager",
 ]
 
@@ -425,3 +426,15 @@ def _record_checkpoint(status: FlinkDeploymentStatus, facts: Facts) -> None:
             # checkpoints; a savepoint the job was restored from (older than the job) is not.
             return
     job_status.upgrade_savepoint_path = latest.external_path
+
+
+_PER_CLUSTER_INFO = (CLUSTER_HEALTH_INFO_KEY, "flink-version", "flink-revision", "total-cpu", "total-memory")
+
+
+def new_cluster_info(info: Mapping[str, str], rest_url: str | None) -> dict[str, str]:
+    """`clusterInfo` for a cluster just deployed: what the old cluster reported about itself is dropped
+    (the new one reports its own once it answers), its REST URL is recorded when known."""
+    fresh = {k: v for k, v in info.items() if k not in _PER_CLUSTER_INFO}
+    if rest_url:
+        fresh[REST_URL_KEY] = rest_url
+    return fresh

@@ -34,13 +34,12 @@ from flink_operator.controllers.common import events as ev
 from flink_operator.controllers.common import status_updates, stored_spec
 from flink_operator.controllers.common.errors import UPGRADE_FAILURE_TYPE, error_json
 from flink_operator.controllers.common.events import Component, EventSpec, Reason
-from flink_operator.controllers.common.health import CLUSTER_HEALTH_INFO_KEY
 from flink_operator.controllers.common.reschedule import Requeue
 from flink_operator.controllers.deployment import rollback_rules as rules
 from flink_operator.controllers.deployment import transitions
 from flink_operator.controllers.deployment.context import DeploymentContext
 from flink_operator.controllers.deployment.finishing import failure_outcome, finish, requeue_for, wait_step
-from flink_operator.controllers.deployment.observation import REST_URL_KEY
+from flink_operator.controllers.deployment.observation import new_cluster_info
 from flink_operator.controllers.deployment.requests import cluster_request, resource_configuration
 from flink_operator.controllers.deployment.rollback_rules import (
     ANNOTATION_CANCEL_DEPLOY,
@@ -54,14 +53,6 @@ from flink_operator.flink import config_builder
 from flink_operator.flink.service import DeployResult
 
 __all__ = ["ANNOTATION_CANCEL_DEPLOY", "cancel_requested", "decide", "decision_for", "rollback_inputs"]
-
-_STALE_CLUSTER_INFO = (
-    CLUSTER_HEALTH_INFO_KEY,
-    "flink-version",
-    "flink-revision",
-    "total-cpu",
-    "total-memory",
-)
 
 
 def cancel_requested(ctx: DeploymentContext) -> bool:
@@ -242,10 +233,7 @@ def _deploy_stable(
         out.job_status.start_time = None
         out.job_status.update_time = str(ctx.now_ms)
         out.job_manager_deployment_status = JobManagerDeploymentStatus.DEPLOYING
-        info = {k: v for k, v in out.cluster_info.items() if k not in _STALE_CLUSTER_INFO}
-        if result.rest_url:
-            info[REST_URL_KEY] = result.rest_url
-        out.cluster_info = info
+        out.cluster_info = new_cluster_info(out.cluster_info, result.rest_url)
         out.task_manager = status_updates.task_manager_info(stable, ctx.name)
         final = finish(ctx, out)
         return Outcome(final, (), requeue_for(ctx, final))
@@ -297,7 +285,6 @@ def _abandon(
         job_id=job_id or ctx.new_job_id,
         note="a new spec during the rollback",
     )
-
 
 
 def decision_for(ctx: DeploymentContext, status: FlinkDeploymentStatus) -> RollbackDecision | None:

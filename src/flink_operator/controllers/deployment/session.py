@@ -33,13 +33,11 @@ from flink_operator.controllers.common.reschedule import Requeue
 from flink_operator.controllers.common.spec_diff import DiffType, diff_specs
 from flink_operator.controllers.deployment.context import DeploymentContext
 from flink_operator.controllers.deployment.finishing import failure_outcome, finish, requeue_for, wait_step
-from flink_operator.controllers.deployment.observation import REST_URL_KEY
+from flink_operator.controllers.deployment.observation import new_cluster_info
 from flink_operator.controllers.deployment.requests import session_request
 from flink_operator.controllers.deployment.steps import DeployCluster, Outcome, Step
 from flink_operator.flink import config_builder
 from flink_operator.flink.service import DeployResult
-
-_STALE_CLUSTER_INFO = ("flink-version", "flink-revision", "total-cpu", "total-memory")
 
 
 def decide_session(
@@ -139,10 +137,7 @@ def deploy_session(
             intent, spec, generation=generation, now_ms=ctx.now_ms, name=ctx.name
         )
         deployed.job_manager_deployment_status = JobManagerDeploymentStatus.DEPLOYING
-        info = {k: v for k, v in deployed.cluster_info.items() if k not in _STALE_CLUSTER_INFO}
-        if result.rest_url:
-            info[REST_URL_KEY] = result.rest_url
-        deployed.cluster_info = info
+        deployed.cluster_info = new_cluster_info(deployed.cluster_info, result.rest_url)
         final = finish(ctx, deployed)
         return Outcome(final, (), requeue_for(ctx, final))
 

@@ -40,20 +40,12 @@ from flink_operator.controllers.common.reschedule import Requeue
 from flink_operator.controllers.common.upgrade import JobUpgrade, SuspendMode
 from flink_operator.controllers.deployment.context import DeploymentContext
 from flink_operator.controllers.deployment.finishing import failure_outcome, finish, requeue_for, wait_step
-from flink_operator.controllers.deployment.observation import CLUSTER_HEALTH_INFO_KEY, REST_URL_KEY
+from flink_operator.controllers.deployment.observation import new_cluster_info
 from flink_operator.controllers.deployment.requests import cluster_request, resource_configuration
 from flink_operator.controllers.deployment.steps import CancelJob, DeleteCluster, DeployCluster, Outcome, Step
 from flink_operator.flink import config_builder
 from flink_operator.flink.service import CancelResult, DeployResult, SavepointFormat
 from flink_operator.flink.service import SuspendMode as RuntimeSuspendMode
-
-_STALE_CLUSTER_INFO = (
-    CLUSTER_HEALTH_INFO_KEY,
-    "flink-version",
-    "flink-revision",
-    "total-cpu",
-    "total-memory",
-)
 
 
 def upgrade_failed(
@@ -166,10 +158,7 @@ def deploy(
         deployed.job_status.start_time = None
         deployed.job_status.update_time = str(ctx.now_ms)
         deployed.job_manager_deployment_status = JobManagerDeploymentStatus.DEPLOYING
-        info = {k: v for k, v in deployed.cluster_info.items() if k not in _STALE_CLUSTER_INFO}
-        if result.rest_url:
-            info[REST_URL_KEY] = result.rest_url
-        deployed.cluster_info = info
+        deployed.cluster_info = new_cluster_info(deployed.cluster_info, result.rest_url)
         final = finish(ctx, deployed)
         return Outcome(final, (), requeue_for(ctx, final))
 
