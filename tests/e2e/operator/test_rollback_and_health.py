@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import httpx
 import pytest
 from tests.support.local_mode import poll, read_counter, wait_counting
 from tests.support.local_stack import (
@@ -82,14 +83,6 @@ def test_a_broken_upgrade_is_rolled_back_and_the_counter_continues(
     assert stores.is_dir() and len(list(stores.iterdir())) <= 2, sorted(p.name for p in stores.iterdir())
 
 
-@pytest.mark.xfail(
-    reason=(
-        "with real Flink 2.3 the counter job started with --failEveryMs 4000 keeps running without a restart "
-        "(numRestarts 0, empty exception history after 2 min) although its JobManager receives the argument; "
-        "until the job really fails, the operator has nothing to find unhealthy"
-    ),
-    strict=False,
-)
 def test_an_unhealthy_job_is_restarted_from_its_latest_checkpoint(
     stack: Stack, deployments: Deployments
 ) -> None:
@@ -119,7 +112,7 @@ def test_an_unhealthy_job_is_restarted_from_its_latest_checkpoint(
         return resource if found and current not in (None, failing_job) else None
 
     try:
-        resource = poll(
+        poll(
             restarted, within=180, what="the unhealthy job restarted by the operator", interval=1.0
         )
     except AssertionError as error:
@@ -129,10 +122,16 @@ def test_an_unhealthy_job_is_restarted_from_its_latest_checkpoint(
     exceptions = [e for e in events(stack, "unhealthy") if e.get("reason") == "JobException"]
     assert exceptions and "--failEveryMs" in exceptions[0]["message"], event_lines(kubectl, "unhealthy")
 
-    url, job = rest_url(resource), job_id(resource)
-
     def restored() -> Any:
-        reading = read_counter(url, job)
+        # The restart deploys a new cluster: follow the status to its REST address and job, and wait for
+        # them to answer.
+        current = kubectl.get("flinkdeployment", "unhealthy")
+        if (current.get("status") or {}).get("jobManagerDeploymentStatus") != "READY":
+            return None
+        try:
+            reading = read_counter(rest_url(current), job_id(current))
+        except httpx.TransportError:
+            return None
         return reading if reading is not None and reading.first > 1 else None
 
     reading = poll(

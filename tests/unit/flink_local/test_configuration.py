@@ -170,3 +170,16 @@ def test_config_file_round_trips_through_yaml() -> None:
     conf = build({"pipeline.name": "a: b", "web.cancel.enable": "false", "x.list": "[1, 2]"})
     assert yaml.safe_load(render_config_file(conf)) == conf
     assert config_file_name("1.20.5") == "config.yaml" and config_file_name("1.18.1") == "flink-conf.yaml"
+
+
+def test_every_directory_flink_writes_is_the_deployments_own() -> None:
+    # Flink's default artifacts directory (/opt/flink/artifacts) is shared by every cluster on the machine,
+    # and an application cluster keeps a jar it finds there under the same name: a rebuilt job jar would be
+    # silently replaced by the first one ever copied.
+    conf = build({"user.artifacts.base-dir": "/opt/flink/artifacts", "io.tmp.dirs": "/tmp"})
+    root = Path("/state/clusters/ns/demo/deployments/3-abc")
+    assert conf["user.artifacts.base-dir"] == str(root / "artifacts")
+    for key in ("io.tmp.dirs", "web.tmpdir", "env.pid.dir"):
+        assert conf[key] == str(root / "tmp"), key
+    assert conf["web.upload.dir"] == str(root / "upload")
+    assert conf["env.log.dir"] == str(root / "log")

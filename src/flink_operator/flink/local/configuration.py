@@ -154,6 +154,10 @@ def effective_configuration(
             "io.tmp.dirs": str(deployment.tmp),
             "web.tmpdir": str(deployment.tmp),
             "web.upload.dir": str(deployment.upload),
+            # An application cluster copies its job's jar here and keeps a copy it finds under the same
+            # name; Flink's default (/opt/flink/artifacts) would be shared by every cluster on the machine,
+            # so a rebuilt jar was silently replaced by the first one ever copied.
+            "user.artifacts.base-dir": str(deployment.artifacts),
         }
     )
     if request.ha_enabled:

@@ -143,7 +143,13 @@ def _prepare_conf_dir(
 ) -> None:
     """The deployment's configuration directory: the distribution's logging files, overridden by the
     request's log configuration, and the configuration file."""
-    for directory in (deployment.conf, deployment.log, deployment.tmp, deployment.upload):
+    for directory in (
+        deployment.conf,
+        deployment.log,
+        deployment.tmp,
+        deployment.upload,
+        deployment.artifacts,
+    ):
         directory.mkdir(parents=True, exist_ok=True)
     for name in _LOGGING_FILES:
         source = distribution.conf_dir / name
