@@ -150,6 +150,8 @@ class OperatorMetrics:
         manager.specs[:] = [self.instrument(spec) for spec in manager.specs]
         if self.kube_client is not None:
             self.kube_client.instrument(manager.api.client)
+            if manager.elector is not None:  # the Lease has a client of its own, on its own thread
+                manager.elector.client_hooks.append(self.kube_client.instrument)
         if self.reconciles is not None:
             self.registry.register(RunnerCollector(lambda: manager.runners))
         if self.settings.resource_metrics:
