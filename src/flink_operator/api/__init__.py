@@ -103,6 +103,7 @@ from flink_operator.api.spec_with_meta import (
     read_spec_with_meta,
     spec_from_stored,
     stored_job_state,
+    stored_upgrade_mode,
     write_spec_with_meta,
 )
 from flink_operator.api.status import (
@@ -222,5 +223,6 @@ __all__ = [
     "render_crds",
     "spec_from_stored",
     "stored_job_state",
+    "stored_upgrade_mode",
     "write_spec_with_meta",
 ]

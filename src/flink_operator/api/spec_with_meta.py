@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from flink_operator.api.base import SpecModel
+from flink_operator.api.enums import UpgradeMode
 from flink_operator.api.problems import problems_from_validation_error
 
 METADATA_KEY = "resource_metadata"
@@ -112,3 +113,20 @@ def _without_nulls(value: Any) -> Any:
     if isinstance(value, list):
         return [_without_nulls(item) for item in value]
     return value
+
+
+def stored_upgrade_mode(text: str | None) -> UpgradeMode | None:
+    """The `job.upgradeMode` a stored spec records (how its state was carried; a job without one is
+    stateless); None when nothing is stored, the spec has no job, or it cannot be read."""
+    if text is None:
+        return None
+    try:
+        job = read_spec_with_meta(text).spec.get("job")
+    except ValueError:
+        return None
+    if not isinstance(job, dict):
+        return None
+    try:
+        return UpgradeMode(job.get("upgradeMode", UpgradeMode.STATELESS.value))
+    except ValueError:
+        return None

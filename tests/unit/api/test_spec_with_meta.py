@@ -11,9 +11,11 @@ from flink_operator.api import (
     ReconciliationMetadata,
     ReconciliationState,
     ReconciliationStatus,
+    UpgradeMode,
     read_spec,
     read_spec_with_meta,
     stored_job_state,
+    stored_upgrade_mode,
     write_spec_with_meta,
 )
 
@@ -88,3 +90,22 @@ def test_reconciliation_status_helpers() -> None:
     status.mark_reconciled_spec_as_stable()
     assert status.last_stable_spec == "new" and status.is_last_reconciled_spec_stable
     assert ReconciliationStatus().is_before_first_deployment
+
+
+@pytest.mark.parametrize(
+    ("stored", "expected"),
+    [
+        (None, None),
+        ('{"spec":{"job":{"upgradeMode":"last-state"}},"resource_metadata":{}}', UpgradeMode.LAST_STATE),
+        ('{"spec":{"job":{"jarURI":"local:///a.jar"}},"resource_metadata":{}}', UpgradeMode.STATELESS),
+        (
+            '{"job":{"upgradeMode":"savepoint"},"apiVersion":"flink.apache.org/v1beta1"}',
+            UpgradeMode.SAVEPOINT,
+        ),
+        ('{"spec":{},"resource_metadata":{}}', None),
+        ('{"spec":{"job":{"upgradeMode":"sometimes"}},"resource_metadata":{}}', None),
+        ("not json", None),
+    ],
+)
+def test_the_upgrade_mode_a_stored_spec_records(stored: str | None, expected: UpgradeMode | None) -> None:
+    assert stored_upgrade_mode(stored) is expected

@@ -34,8 +34,8 @@ from flink_operator.api import (
     ReconciliationState,
     ResourceLifecycleState,
     UpgradeMode,
-    read_spec_with_meta,
     stored_job_state,
+    stored_upgrade_mode,
 )
 from flink_operator.controllers.common import events as ev
 from flink_operator.controllers.common import health, job_exceptions, status_updates
@@ -118,19 +118,7 @@ class FollowUps:
 
 
 def _recorded_mode(status: FlinkDeploymentStatus) -> UpgradeMode | None:
-    text = status.reconciliation_status.last_reconciled_spec
-    if text is None:
-        return None
-    try:
-        job = read_spec_with_meta(text).spec.get("job")
-    except ValueError:
-        return None
-    if not isinstance(job, dict):
-        return None
-    try:
-        return UpgradeMode(job.get("upgradeMode", UpgradeMode.STATELESS.value))
-    except ValueError:
-        return None
+    return stored_upgrade_mode(status.reconciliation_status.last_reconciled_spec)
 
 
 def _suspended_and_gone(status: FlinkDeploymentStatus, desired_suspended: bool) -> bool:

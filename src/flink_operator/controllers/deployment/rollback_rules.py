@@ -47,7 +47,7 @@ from flink_operator.api import (
     ReconciliationState,
     UpgradeMode,
     read_spec,
-    read_spec_with_meta,
+    stored_upgrade_mode,
 )
 from flink_operator.controllers.common.spec_diff import DiffType, diff_specs
 
@@ -227,18 +227,7 @@ def stable_spec(status: FlinkDeploymentStatus) -> FlinkDeploymentSpec | None:
 
 def recorded_mode(text: str | None) -> UpgradeMode | None:
     """The `job.upgradeMode` a stored spec records (how the state was carried)."""
-    if text is None:
-        return None
-    try:
-        job = read_spec_with_meta(text).spec.get("job")
-    except ValueError:
-        return None
-    if not isinstance(job, dict):
-        return None
-    try:
-        return UpgradeMode(job.get("upgradeMode", UpgradeMode.STATELESS.value))
-    except ValueError:
-        return None
+    return stored_upgrade_mode(text)
 
 
 def needs_restore_facts(

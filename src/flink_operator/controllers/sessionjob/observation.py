@@ -26,8 +26,8 @@ from flink_operator.api import (
     JobState,
     ReconciliationState,
     UpgradeMode,
-    read_spec_with_meta,
     stored_job_state,
+    stored_upgrade_mode,
 )
 from flink_operator.controllers.common import events as ev
 from flink_operator.controllers.common import job_exceptions, status_updates
@@ -39,19 +39,7 @@ from flink_operator.controllers.sessionjob.deletion import SessionAvailability
 
 def recorded_mode(status: FlinkSessionJobStatus) -> UpgradeMode | None:
     """The upgrade mode stored in the last reconciled spec."""
-    text = status.reconciliation_status.last_reconciled_spec
-    if text is None:
-        return None
-    try:
-        job = read_spec_with_meta(text).spec.get("job")
-    except ValueError:
-        return None
-    if not isinstance(job, dict):
-        return None
-    try:
-        return UpgradeMode(job.get("upgradeMode", UpgradeMode.STATELESS.value))
-    except ValueError:
-        return None
+    return stored_upgrade_mode(status.reconciliation_status.last_reconciled_spec)
 
 
 def reconciled_suspended(status: FlinkSessionJobStatus) -> bool:
