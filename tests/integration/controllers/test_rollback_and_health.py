@@ -247,6 +247,7 @@ async def test_a_failed_job_names_its_root_cause_and_is_not_restarted(
     # reconcile later than the FAILED state.
     [exception] = await job_exception_events(env)
     assert exception["message"].startswith("java.lang.RuntimeException: the input is corrupt")
+    assert "exception-timestamp" in exception["metadata"]["annotations"], "upstream's event annotations"
     # Terminal: never restarted by the health check (FLINK-39507) nor otherwise.
     deploys = fake_flink.deploy_calls
     later = await env.wait_for(

@@ -41,6 +41,7 @@ from flink_operator.api import (
     JobState,
     ReconciliationState,
 )
+from flink_operator.controllers.common.event_recording import record_events
 from flink_operator.controllers.common.events import EventSpec
 from flink_operator.controllers.common.job_exceptions import ExceptionMarks
 from flink_operator.controllers.common.listener_bridge import ListenerBridge
@@ -61,7 +62,6 @@ from flink_operator.runtime import (
     ControllerContext,
     ControllerSpec,
     Kind,
-    Recurrence,
     Request,
     Result,
     Watch,
@@ -325,32 +325,9 @@ class FlinkDeploymentController:
         return {**raw, "status": document}
 
     async def _record(self, raw: JSON, resource: FlinkDeployment, events: tuple[EventSpec, ...]) -> None:
-        if not events:
-            return
-        secrets = self.deps.plugins.masker.secret_values(resource)
-        for event in events:
-            try:
-                await self.ctx.events.record(
-                    raw,
-                    event.type,
-                    event.reason,
-                    event.message,
-                    event.component,
-                    message_key=event.message_key,
-                    recurrence=Recurrence.ONCE if event.once else Recurrence.ALWAYS,
-                    secret_values=secrets,
-                )
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                # An event that cannot be written must not undo a step that already happened.
-                _log.warning(
-                    "Recording event %s for %s/%s failed: %s",
-                    event.reason,
-                    resource.namespace,
-                    resource.name,
-                    error,
-                )
+        if events:
+            secrets = self.deps.plugins.masker.secret_values(resource)
+            await record_events(self.ctx.events, raw, events, secret_values=secrets)
 
     async def _release(self, raw: JSON, resource: FlinkDeployment, final: FlinkDeploymentStatus) -> None:
         previous = resource.status

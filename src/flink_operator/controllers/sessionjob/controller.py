@@ -42,6 +42,7 @@ from flink_operator.api import (
 )
 from flink_operator.config import Configuration, DefaultConfiguration
 from flink_operator.config import resource_options as ro
+from flink_operator.controllers.common.event_recording import record_events
 from flink_operator.controllers.common.events import EventSpec
 from flink_operator.controllers.common.job_exceptions import (
     ExceptionMark,
@@ -76,7 +77,6 @@ from flink_operator.runtime import (
     ControllerSpec,
     Kind,
     ObjectKey,
-    Recurrence,
     Request,
     Result,
     Watch,
@@ -496,32 +496,9 @@ class FlinkSessionJobController:
         return {**raw, "status": document}
 
     async def _record(self, raw: JSON, resource: FlinkSessionJob, events: tuple[EventSpec, ...]) -> None:
-        if not events:
-            return
-        secrets = self.deps.plugins.masker.secret_values(resource)
-        for event in events:
-            try:
-                await self.ctx.events.record(
-                    raw,
-                    event.type,
-                    event.reason,
-                    event.message,
-                    event.component,
-                    message_key=event.message_key,
-                    recurrence=Recurrence.ONCE if event.once else Recurrence.ALWAYS,
-                    secret_values=secrets,
-                    annotations=event.annotations,
-                )
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                _log.warning(
-                    "Recording event %s for %s/%s failed: %s",
-                    event.reason,
-                    resource.namespace,
-                    resource.name,
-                    error,
-                )
+        if events:
+            secrets = self.deps.plugins.masker.secret_values(resource)
+            await record_events(self.ctx.events, raw, events, secret_values=secrets)
 
     async def _release(self, raw: JSON, resource: FlinkSessionJob, final: FlinkSessionJobStatus) -> None:
         previous = resource.status
