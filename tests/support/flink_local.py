@@ -7,11 +7,13 @@ import asyncio
 import contextlib
 import ipaddress
 import os
-import signal
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
+
+from tests.support.local_mode import kill_all as kill_all  # re-exported for the Flink tests
+from tests.support.local_mode import processes_with
 
 from flink_operator.flink.local.distribution import installed_flink_home
 from flink_operator.flink.local.service import LocalFlinkService
@@ -115,26 +117,8 @@ async def wait_count_at_least(
     return await wait_until(probe, within=within, what=f"job {job_id} counting to {count}", interval=0.5)
 
 
-def processes_with_marker(marker: str) -> list[tuple[int, str]]:
-    """Running processes (pid, command line) whose command line contains ``marker``."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if marker in cmdline and state != "Z":
-            found.append((int(entry.name), cmdline))
-    return found
-
-
-def kill_all(found: list[tuple[int, str]]) -> None:
-    for pid, _ in found:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
+processes_with_marker = processes_with
+"""Running processes (pid, command line) whose command line contains a marker (see `local_mode`)."""
 
 
 def _socket_inodes(pid: int) -> set[str]:
