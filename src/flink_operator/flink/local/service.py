@@ -362,6 +362,9 @@ class LocalFlinkService:
                     allow_non_restored_state=request.allow_non_restored_state,
                     flink_configuration=dict(request.configuration),
                 ),
+                # Flink runs the program's main() before it answers; a PyFlink program starts a Python
+                # interpreter first, which takes longer than an ordinary REST call on a busy machine.
+                request_timeout=max(self.rest_timeout, self.settings.operation_timeout),
             )
         except FlinkRestError as error:
             if "DuplicateJobSubmission" in str(error) or "already" in error.root_cause:
