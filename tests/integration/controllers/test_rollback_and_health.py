@@ -238,6 +238,11 @@ async def test_a_failed_job_names_its_root_cause_and_is_not_restarted(
         and error["message"] == "the input is corrupt"
     )
     assert condition(document, "Ready")["reason"] == "Failed"
+    # The status is written before the events of the same step.
+    deadline = time.monotonic() + 10.0
+    while not [e for e in await env.events("demo") if e["reason"] == "Error"]:
+        assert time.monotonic() < deadline, "no Error event within 10 s"
+        await asyncio.sleep(0.05)
     events = await env.events("demo")
     assert [e["message"] for e in events if e["reason"] == "Error"] == [
         f"Job {job.jid} ({job.name}) failed: the input is corrupt"
